@@ -1,0 +1,126 @@
+"""Export-friendly, padding-aware versions of Kokoro's building blocks.
+
+A bucket holds ``n`` real steps followed by padding. Every block here returns, on the real steps,
+exactly what the original block returns on the unpadded sequence:
+
+* recurrent: ``MaskedBiLSTM`` unrolls a bidirectional LSTM; the backward direction keeps its state
+  at zero through the padded tail, so it starts at the last real step as if unpadded;
+* statistics: ``masked_adain`` normalises over real frames only (InstanceNorm over padding would
+  change every real frame's statistics);
+* convolutions see zeros beyond the real steps (their own zero padding in the unpadded original),
+  so inputs are multiplied by the mask before every convolution whose receptive field crosses
+  the boundary;
+* ``pool_upsample`` rewrites the depthwise ConvTranspose1d(k3, s2, p1, op1) that LiteRT silently
+  miscompiles (it lowers to RESIZE_BILINEAR and drops the weights).
+
+Masks are float tensors shaped ``[1, 1, length]`` with ones on real steps.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MaskedBiLSTM(nn.Module):
+    """A bidirectional single-layer ``nn.LSTM`` (batch_first) unrolled over a fixed length.
+
+    The input projection of every step is one matmul; both directions advance together in one
+    batched matmul per step, which halves the graph's op count compared with two loops.
+    """
+
+    def __init__(self, lstm: nn.LSTM):
+        super().__init__()
+        assert lstm.bidirectional and lstm.num_layers == 1 and lstm.batch_first
+        self.hidden = lstm.hidden_size
+        self.w_ih = nn.Parameter(torch.stack([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse]).detach(), requires_grad=False)
+        self.w_hh_t = nn.Parameter(
+            torch.stack([lstm.weight_hh_l0.T, lstm.weight_hh_l0_reverse.T]).detach().contiguous(), requires_grad=False
+        )
+        self.bias = nn.Parameter(
+            torch.stack([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse]).detach(),
+            requires_grad=False,
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """x [1, T, C], mask [1, 1, T] -> [1, T, 2H]; padded steps of the output are zero."""
+        steps, h_size = x.shape[1], self.hidden
+        # [2, T, 4H]: forward direction in time order, backward direction in reversed order.
+        proj = torch.einsum("tc,dgc->dtg", x[0], self.w_ih) + self.bias[:, None, :]
+        proj = torch.stack([proj[0], proj[1].flip(0)])
+        keep_bwd = mask[0, 0].flip(0)
+        h = x.new_zeros(2, 1, h_size)
+        c = x.new_zeros(2, 1, h_size)
+        outs = []
+        for t in range(steps):
+            gates = proj[:, t : t + 1, :] + torch.bmm(h, self.w_hh_t)
+            sig = torch.sigmoid(gates)
+            i, f, o = sig[..., :h_size], sig[..., h_size : 2 * h_size], sig[..., 3 * h_size :]
+            g = torch.tanh(gates[..., 2 * h_size : 3 * h_size])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            # The backward direction meets the padded tail first: hold its state at zero there.
+            keep = torch.stack([torch.ones_like(keep_bwd[t]), keep_bwd[t]]).view(2, 1, 1)
+            c = c * keep
+            h = h * keep
+            outs.append(h)
+        seq = torch.cat(outs, dim=1)  # [2, T, H]
+        out = torch.cat([seq[0], seq[1].flip(0)], dim=-1)[None]
+        return out * mask.transpose(1, 2)
+
+
+def masked_adain(norm: nn.Module, x: torch.Tensor, s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Kokoro's ``AdaIN1d`` (InstanceNorm1d + style affine) with statistics over real frames only."""
+    h = norm.fc(s)[..., None]
+    gamma, beta = torch.chunk(h, chunks=2, dim=1)
+    count = mask.sum(-1, keepdim=True)
+    mean = (x * mask).sum(-1, keepdim=True) / count
+    centred = x - mean
+    var = ((centred * mask) ** 2).sum(-1, keepdim=True) / count
+    inorm = norm.norm
+    scale = (1 + gamma) * inorm.weight[None, :, None] * torch.rsqrt(var + inorm.eps)
+    shift = (1 + gamma) * inorm.bias[None, :, None] + beta
+    return centred * scale + shift
+
+
+def pool_upsample(pool: nn.ConvTranspose1d, x: torch.Tensor) -> torch.Tensor:
+    """Depthwise ConvTranspose1d(k3, s2, p1, output_padding 1) as zero insertion + Conv1d."""
+    b, ch, length = x.shape
+    stuffed = torch.stack([x, torch.zeros_like(x)], dim=-1).reshape(b, ch, 2 * length)
+    weight = pool.weight.flip(-1)  # [C, 1, 3]
+    return F.conv1d(F.pad(stuffed, (1, 1)), weight, pool.bias, groups=ch)
+
+
+def upsample_mask(mask: torch.Tensor, factor: int) -> torch.Tensor:
+    b, one, length = mask.shape
+    return mask[..., None].expand(b, one, length, factor).reshape(b, one, length * factor)
+
+
+def masked_resblk(blk: nn.Module, x: torch.Tensor, s: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Kokoro's ``AdainResBlk1d``; returns the output and its mask (twice as long if upsampling)."""
+    upsampling = blk.upsample_type != "none"
+    out_mask = upsample_mask(mask, 2) if upsampling else mask
+    r = blk.actv(masked_adain(blk.norm1, x, s, mask)) * mask
+    if upsampling:
+        r = pool_upsample(blk.pool, r) * out_mask  # the pool's bias would leak into the next conv
+    r = blk.conv1(r)
+    r = blk.actv(masked_adain(blk.norm2, r, s, out_mask)) * out_mask
+    r = blk.conv2(r)
+    shortcut = F.interpolate(x, scale_factor=2, mode="nearest") if upsampling else x
+    if blk.learned_sc:
+        shortcut = blk.conv1x1(shortcut)
+    return (r + shortcut) * (2.0**-0.5), out_mask
+
+
+def masked_adain_resblock1(blk: nn.Module, x: torch.Tensor, s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The generator's ``AdaINResBlock1`` (AdaIN + Snake + dilated convs)."""
+    for c1, c2, n1, n2, a1, a2 in zip(blk.convs1, blk.convs2, blk.adain1, blk.adain2, blk.alpha1, blk.alpha2):
+        xt = masked_adain(n1, x, s, mask)
+        xt = xt + (1 / a1) * torch.sin(a1 * xt) ** 2
+        xt = c1(xt * mask)
+        xt = masked_adain(n2, xt, s, mask)
+        xt = xt + (1 / a2) * torch.sin(a2 * xt) ** 2
+        xt = c2(xt * mask)
+        x = xt + x
+    return x

@@ -1,0 +1,373 @@
+"""Host-side DSP for the Kokoro-82M pipeline (numpy only; never import torch here).
+
+What lives here is everything KModel computes between the neural graphs that does
+not convert to LiteRT (or is cheaper on the host):
+
+* :func:`durations_to_frames` / :func:`alignment_index` -- duration rounding and the
+  token->frame alignment (``torch.repeat_interleave`` in KModel).
+* :func:`sine_source` -- the hn-NSF harmonic source (``SourceModuleHnNSF`` + ``SineGen``)
+  with its randomness passed in explicitly (:class:`SourceNoise`).
+* :func:`stft` / :func:`istft` -- ``TorchSTFT.transform`` / ``TorchSTFT.inverse``
+  (n_fft 20, hop 5, periodic Hann, center=True, reflect padding).
+* :func:`join` / :func:`trim_silence` / :func:`fade_edges` -- assembling chunk audio.
+
+Numerics: every function computes in float64 and returns float32.  The sine source
+reproduces the *quantities* the float32 torch module defines (float32 per-sample
+phase increments, float32 ``F.interpolate`` index/weight arithmetic) but accumulates
+and interpolates the phase itself in float64, so it does not carry the float32
+rounding of a phase that grows to ~1e5 rad (see FACTS 4b).  The residual against
+the float32 torch reference is therefore the reference's own rounding; against the
+same torch module run in float64 it matches to ~1e-12 (``semantics="float64"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+__all__ = [
+    "SAMPLE_RATE",
+    "UPSAMPLE_SCALE",
+    "N_FFT",
+    "HOP",
+    "HARMONIC_NUM",
+    "durations_to_frames",
+    "alignment_index",
+    "expand_to_frames",
+    "SourceNoise",
+    "sine_source",
+    "hann_window",
+    "stft",
+    "istft",
+    "fade_edges",
+    "join",
+    "trim_silence",
+]
+
+SAMPLE_RATE = 24000
+UPSAMPLE_SCALE = 300  # prod(upsample_rates [10, 6]) * gen_istft_hop_size 5
+N_FFT = 20
+HOP = 5
+WIN = 20
+HARMONIC_NUM = 8
+N_HARMONICS = HARMONIC_NUM + 1
+SINE_AMP = 0.1
+NOISE_STD = 0.003
+VOICED_THRESHOLD = 10.0
+
+
+# --------------------------------------------------------------------------- durations
+def durations_to_frames(durations_float, speed: float = 1.0) -> np.ndarray:
+    """KModel: ``torch.round(duration / speed).clamp(min=1).long()``.
+
+    ``durations_float`` is the float32 ``sigmoid(duration_proj).sum(-1)`` per token.
+    The division is done in float32 like torch (float32 tensor / Python scalar);
+    ``np.round`` rounds half to even like ``torch.round``.  Returns int64 [T].
+    """
+    d = np.asarray(durations_float, dtype=np.float32)
+    q = d / np.float32(speed)
+    r = np.round(q)
+    r = np.maximum(r, np.float32(1.0))
+    return r.astype(np.int64).reshape(d.shape)
+
+
+def alignment_index(frame_durations) -> np.ndarray:
+    """Token index of every frame: ``repeat_interleave(arange(T), frame_durations)``.
+
+    ``x[..., alignment_index(dur)]`` equals KModel's ``x @ pred_aln_trg`` for a
+    channel-first ``x`` of shape [..., T]."""
+    dur = np.asarray(frame_durations, dtype=np.int64).reshape(-1)
+    if np.any(dur < 0):
+        raise ValueError("negative frame duration")
+    return np.repeat(np.arange(dur.shape[0], dtype=np.int64), dur)
+
+
+def expand_to_frames(x: np.ndarray, frame_durations) -> np.ndarray:
+    """Per-token features [..., T] -> per-frame features [..., sum(dur)]."""
+    return np.take(x, alignment_index(frame_durations), axis=-1)
+
+
+# --------------------------------------------------------------------------- sine source
+@dataclass
+class SourceNoise:
+    """The randomness SineGen draws, made explicit.
+
+    rand_ini: [1, 9] float32, what ``torch.rand(1, 9)`` returns inside ``SineGen._f02sine``
+        (column 0 is then zeroed by SineGen itself; here too).
+    noise:    [1, samples, 9] float32, what ``torch.randn_like(sine_waves)`` returns.
+    """
+
+    rand_ini: np.ndarray
+    noise: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n_samples: int) -> "SourceNoise":
+        rand_ini = rng.random((1, N_HARMONICS), dtype=np.float32)
+        noise = rng.standard_normal((1, int(n_samples), N_HARMONICS), dtype=np.float32)
+        return cls(rand_ini=rand_ini, noise=noise)
+
+    @classmethod
+    def zeros(cls, n_samples: int) -> "SourceNoise":
+        """Deterministic source (no random phase, no noise)."""
+        return cls(np.zeros((1, N_HARMONICS), np.float32),
+                   np.zeros((1, int(n_samples), N_HARMONICS), np.float32))
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.noise.shape[1])
+
+
+def _interp_weights(n_in: int, n_out: int, scale: int, semantics: str):
+    """``F.interpolate(mode='linear', align_corners=False, scale_factor=scale)`` indices.
+
+    Returns (i0, i1, w0, w1) for out[j] = w0*x[i0] + w1*x[i1].  With
+    ``semantics="float32"`` the source index is computed exactly as torch's float32
+    CPU kernel does (``fma(1/scale as float32, j + 0.5f, -0.5f)`` rounded to float32),
+    whose weights are quantised by up to ~|j/scale| * 2^-24."""
+    j = np.arange(n_out, dtype=np.int64)
+    if semantics == "float32":
+        s = np.float64(np.float32(1.0 / scale))
+        jf = (j.astype(np.float32) + np.float32(0.5)).astype(np.float64)
+        src = (s * jf - 0.5).astype(np.float32)  # exact product + one rounding = fma
+        src = np.maximum(src, np.float32(0.0))
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        lam = np.clip(src - i0.astype(np.float32), np.float32(0), np.float32(1))
+        lam = lam.astype(np.float64)
+        w0 = (np.float32(1.0) - lam.astype(np.float32)).astype(np.float64)
+    elif semantics == "float64":
+        src = np.maximum((1.0 / scale) * (j + 0.5) - 0.5, 0.0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        lam = np.clip(src - i0, 0.0, 1.0)
+        w0 = 1.0 - lam
+    else:
+        raise ValueError(f"semantics must be 'float32' or 'float64', not {semantics!r}")
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    return i0, i1, w0, lam
+
+
+def sine_source(
+    f0_frames,
+    l_weight,
+    l_bias,
+    noise: SourceNoise | None,
+    *,
+    semantics: str = "float32",
+    return_uv: bool = False,
+):
+    """Kokoro's harmonic excitation ``tanh(l_linear(SineGen(f0_upsamp(F0))))``.
+
+    f0_frames: the decoder's F0 curve, [N] or [1, N] (N = 2L frames, 80 Hz), Hz.
+    l_weight: [1, 9] (``decoder.generator.m_source.l_linear.weight``), l_bias: [1].
+    noise: :class:`SourceNoise` for N*300 samples (``None`` = no noise, no random phase).
+    Returns float32 [N*300] (and the per-sample uv mask if ``return_uv``).
+
+    The computation, following ``SineGen._f02sine`` step by step:
+      1. f0 nearest-upsampled x300; fn = f0 * k (k = 1..9); rad = (fn / 24000) % 1
+         (float32 like torch; these are the *inputs* of the phase integration).
+      2. rand_ini is added to sample 0 only.  The linear x1/300 downsample reads samples
+         300d+149 and 300d+150 (weights 0.5/0.5), both from frame d, so it returns
+         rad of frame d exactly and the random initial phase never reaches the output.
+         It is still drawn (and accepted here) to keep torch's RNG usage identical.
+      3. phase_frame = cumsum(rad) * 2*pi * 300 -- in float64 here (torch: float32).
+      4. linear x300 upsample (align_corners=False) with torch's index arithmetic, sin.
+      5. sine = 0.1*sin(phase)*uv + noise_amp*randn; uv = f0 > 10;
+         noise_amp = 0.003 (voiced) or 0.1/3 (unvoiced).
+      6. tanh(sine @ W.T + b).
+    """
+    if semantics not in ("float32", "float64"):
+        raise ValueError(f"semantics must be 'float32' or 'float64', not {semantics!r}")
+    f0 = np.asarray(f0_frames).reshape(-1)
+    n = f0.shape[0]
+    if n == 0:
+        out = np.zeros(0, np.float32)
+        return (out, out.copy()) if return_uv else out
+    scale = UPSAMPLE_SCALE
+    n_samples = n * scale
+    w = np.asarray(l_weight, dtype=np.float64).reshape(N_HARMONICS)
+    b = float(np.asarray(l_bias, dtype=np.float64).reshape(-1)[0])
+    k = np.arange(1, N_HARMONICS + 1)
+
+    # 1. per-frame phase increments (cycles per sample), [N, 9]
+    if semantics == "float32":
+        fn = f0.astype(np.float32)[:, None] * k.astype(np.float32)[None, :]
+        rad = np.mod(fn / np.float32(SAMPLE_RATE), np.float32(1.0)).astype(np.float64)
+    else:
+        fn = f0.astype(np.float64)[:, None] * k[None, :]
+        rad = np.mod(fn / SAMPLE_RATE, 1.0)
+    # 2. downsample x1/300 == rad per frame (see docstring); rand_ini lands on sample 0,
+    #    which only frame 0's read would see if scale were < 2.
+    # 3. float64 phase at frame rate
+    phase_f = np.cumsum(rad, axis=0) * (2.0 * np.pi) * scale  # [N, 9]
+    # 4. linear upsample x300
+    i0, i1, w0, w1 = _interp_weights(n, n_samples, scale, semantics)
+    phase = w0[:, None] * phase_f[i0] + w1[:, None] * phase_f[i1]  # [S, 9]
+    sines = np.sin(phase)
+    sines *= SINE_AMP
+    # 5. uv and noise
+    uv_f = (f0.astype(np.float32) > np.float32(VOICED_THRESHOLD))
+    uv = np.repeat(uv_f, scale)
+    sines *= uv[:, None]
+    if noise is not None:
+        nz = np.asarray(noise.noise).reshape(-1, N_HARMONICS)
+        if nz.shape[0] != n_samples:
+            raise ValueError(f"noise has {nz.shape[0]} samples, need {n_samples}")
+        amp_f = np.where(uv_f, NOISE_STD, SINE_AMP / 3.0)
+        if semantics == "float32":
+            amp_f = amp_f.astype(np.float32).astype(np.float64)
+        sines += np.repeat(amp_f, scale)[:, None] * nz
+    # 6. merge
+    out = np.tanh(sines @ w + b).astype(np.float32)
+    if return_uv:
+        return out, uv.astype(np.float32)
+    return out
+
+
+# --------------------------------------------------------------------------- STFT
+_WINDOWS: dict[int, np.ndarray] = {}
+
+
+def hann_window(n: int = WIN) -> np.ndarray:
+    """``torch.hann_window(n, periodic=True)`` in float64 (cached, read-only)."""
+    w = _WINDOWS.get(n)
+    if w is None:
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
+        w.setflags(write=False)
+        _WINDOWS[n] = w
+    return w
+
+
+def stft(x, n_fft: int = N_FFT, hop: int = HOP):
+    """``TorchSTFT.transform``: |STFT| and angle, center=True with reflect padding.
+
+    x: [samples] (or [1, samples]).  Returns (magnitude, phase), float32
+    [n_fft//2+1, 1 + samples//hop] each (add a batch axis for the graphs)."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    pad = n_fft // 2
+    if x.shape[0] <= pad:
+        raise ValueError(f"reflect padding needs more than {pad} samples")
+    xp = np.pad(x, (pad, pad), mode="reflect")
+    n_frames = 1 + (xp.shape[0] - n_fft) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(xp, n_fft)[::hop][:n_frames]
+    spec = np.fft.rfft(frames * hann_window(n_fft), axis=-1).T  # [bins, frames]
+    return np.abs(spec).astype(np.float32), np.angle(spec).astype(np.float32)
+
+
+_ENVELOPES: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
+    """Overlap-add [F, n_fft] frames with hop ``hop``; n_fft must be a multiple of hop."""
+    n_frames, n_fft = frames.shape
+    r = n_fft // hop
+    blocks = frames.reshape(n_frames, r, hop)
+    out = np.zeros((n_frames + r - 1, hop), dtype=frames.dtype)
+    for q in range(r):  # r = 4 shifted adds, independent of the number of frames
+        out[q:q + n_frames] += blocks[:, q, :]
+    return out.reshape(-1)
+
+
+def istft(magnitude, phase, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
+    """``TorchSTFT.inverse`` = ``torch.istft(mag * exp(1j*phase), n_fft, hop, win, hann)``.
+
+    magnitude, phase: [n_fft//2+1, F] (a leading batch axis of 1 is accepted).
+    Returns float32 [hop * (F - 1)] -- torch.istft's length with center=True: the
+    overlap-added frames divided by the overlap-added squared window, with n_fft//2
+    samples trimmed at each end.  Like c2r FFTs, the imaginary parts of the DC and
+    Nyquist bins are ignored."""
+    mag = np.asarray(magnitude, dtype=np.float64)
+    ph = np.asarray(phase, dtype=np.float64)
+    if mag.ndim == 3:
+        mag, ph = mag[0], ph[0]
+    n_bins, n_frames = mag.shape
+    if n_bins != n_fft // 2 + 1 or ph.shape != mag.shape:
+        raise ValueError(f"expected [{n_fft // 2 + 1}, F] magnitude and phase")
+    if n_fft % hop:
+        raise ValueError("n_fft must be a multiple of hop")
+    spec = mag * np.exp(1j * ph)
+    frames = np.fft.irfft(spec.T, n=n_fft, axis=-1)  # [F, n_fft]
+    w = hann_window(n_fft)
+    y = _overlap_add(frames * w, hop)
+    key = (n_frames, n_fft, hop)
+    env = _ENVELOPES.get(key)
+    if env is None:
+        env = _overlap_add(np.broadcast_to(w * w, (n_frames, n_fft)), hop)
+        if len(_ENVELOPES) > 64:
+            _ENVELOPES.clear()
+        _ENVELOPES[key] = env
+    start = n_fft // 2
+    end = start + hop * (n_frames - 1)
+    e = env[start:end]
+    if e.size and e.min() < 1e-11:
+        raise ValueError("window overlap-add envelope is zero (torch.istft would fail)")
+    return (y[start:end] / e).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- joining
+def fade_edges(audio, fade_s: float = 0.005, sr: int = SAMPLE_RATE,
+               fade_in: bool = True, fade_out: bool = True) -> np.ndarray:
+    """Raised-cosine fade-in/out of ``fade_s`` seconds (float32 copy)."""
+    a = np.array(audio, dtype=np.float32).reshape(-1)
+    n = min(int(round(fade_s * sr)), a.shape[0] // 2)
+    if n > 0:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n) + 0.5) / n)).astype(np.float32)
+        if fade_in:
+            a[:n] *= ramp
+        if fade_out:
+            a[-n:] *= ramp[::-1]
+    return a
+
+
+def join(chunks: Sequence[np.ndarray], pauses_s=0.0, sr: int = SAMPLE_RATE,
+         fade_s: float = 0.005) -> np.ndarray:
+    """Concatenate chunk audio with silences between them.
+
+    pauses_s: one pause (seconds) for every gap (``len(chunks) - 1`` values) or a
+    scalar for all gaps.  Each pause is ``round(p * sr)`` zero samples.  Chunk edges
+    that meet a join get a ``fade_s`` raised-cosine fade, so nothing clicks; the very
+    start and end of the result are left as they are.  The output length is exactly
+    ``sum(len(c)) + sum(round(p * sr))``."""
+    chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in chunks]
+    if not chunks:
+        return np.zeros(0, np.float32)
+    n_gaps = len(chunks) - 1
+    if np.ndim(pauses_s) == 0:
+        pauses = [float(pauses_s)] * n_gaps
+    else:
+        pauses = [float(p) for p in pauses_s]
+        if len(pauses) != n_gaps:
+            raise ValueError(f"{len(chunks)} chunks need {n_gaps} pauses, got {len(pauses)}")
+    if any(p < 0 for p in pauses):
+        raise ValueError("negative pause")
+    gaps = [int(round(p * sr)) for p in pauses]
+    total = sum(c.shape[0] for c in chunks) + sum(gaps)
+    out = np.zeros(total, np.float32)
+    pos = 0
+    for i, c in enumerate(chunks):
+        c = fade_edges(c, fade_s, sr, fade_in=i > 0, fade_out=i < n_gaps)
+        out[pos:pos + c.shape[0]] = c
+        pos += c.shape[0]
+        if i < n_gaps:
+            pos += gaps[i]
+    return out
+
+
+def trim_silence(audio, threshold_db: float = -50.0, pad_s: float = 0.01,
+                 sr: int = SAMPLE_RATE, frame_s: float = 0.01) -> np.ndarray:
+    """Cut leading/trailing stretches whose frame RMS is below ``threshold_db`` dBFS,
+    keeping ``pad_s`` seconds of margin.  Returns a float32 view-free copy."""
+    a = np.asarray(audio, dtype=np.float32).reshape(-1)
+    flen = max(1, int(round(frame_s * sr)))
+    nf = a.shape[0] // flen
+    if nf == 0:
+        return a.copy()
+    fr = a[:nf * flen].astype(np.float64).reshape(nf, flen)
+    rms = np.sqrt(np.mean(fr * fr, axis=1))
+    loud = np.nonzero(rms > 10.0 ** (threshold_db / 20.0))[0]
+    if loud.size == 0:
+        return a[:0].copy()
+    pad = int(round(pad_s * sr))
+    start = max(0, loud[0] * flen - pad)
+    end = a.shape[0] if loud[-1] == nf - 1 else min(a.shape[0], (loud[-1] + 1) * flen + pad)
+    return a[start:end].copy()

@@ -1,0 +1,61 @@
+"""Shared fixtures: a tiny randomly initialised Kokoro for fast unit tests, and the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+TINY_CONFIG = {
+    "vocab": {";": 1, ":": 2, ",": 3, ".": 4, "!": 5, "?": 6, " ": 16, "a": 43, "b": 44, "k": 53},
+    "n_token": 178,
+    "hidden_dim": 512,  # the decoder hard-codes 512 input channels
+    "style_dim": 128,
+    "n_layer": 3,
+    "max_dur": 50,
+    "dropout": 0.2,
+    "text_encoder_kernel_size": 5,
+    "n_mels": 80,
+    "plbert": {
+        "hidden_size": 32,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "max_position_embeddings": 512,
+        "num_hidden_layers": 2,
+        "dropout": 0.1,
+    },
+    "istftnet": {
+        "upsample_kernel_sizes": [20, 12],
+        "upsample_rates": [10, 6],
+        "gen_istft_hop_size": 5,
+        "gen_istft_n_fft": 20,
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        "resblock_kernel_sizes": [3, 7, 11],
+        "upsample_initial_channel": 512,  # must match the decoder's 512 output channels
+    },
+}
+
+
+def make_tiny_kmodel(seed: int = 0, tmp_dir=None):
+    """Kokoro's architecture with small ALBERT/generator widths and random weights (incl. the
+    AdaIN affine terms the real checkpoint leaves at 1/0, so masking bugs cannot hide there)."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+    from kokoro import KModel
+
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory() as d:
+        empty = Path(d, "empty.pth")
+        torch.save({}, empty)  # KModel loads nothing from an empty dict: random init stays
+        model = KModel(repo_id="hexgrad/Kokoro-82M", config=TINY_CONFIG, model=str(empty)).eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.InstanceNorm1d) and module.affine:
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.3, 0.3)
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_kmodel():
+    return make_tiny_kmodel()

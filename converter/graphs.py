@@ -159,7 +159,9 @@ class VocoderGraph(nn.Module):
         return {"magnitude": torch.exp(x[:, : self.n_bins]), "phase": torch.sin(x[:, self.n_bins :])}
 
 
-def frames_per_source(kmodel: nn.Module) -> int:
-    """STFT frames of the source per model frame (120 for Kokoro: 600 samples / hop 5)."""
-    gen = kmodel.decoder.generator
-    return 2 * int(torch.prod(torch.tensor([int(u.stride[0]) for u in gen.ups])))
+def source_frames_per_frame(kmodel: nn.Module) -> int:
+    """Source STFT frames per model frame: 2 F0 steps x the generator's upsampling (2 x 10 x 6 = 120)."""
+    rate = 2
+    for up in kmodel.decoder.generator.ups:
+        rate *= int(up.stride[0])
+    return rate

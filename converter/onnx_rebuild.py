@@ -48,7 +48,7 @@ class RebuildResult:
 
     @property
     def summary(self) -> str:
-        return f"matched {self.matched:,} of {self.total:,} parameters"
+        return f"matched {self.matched} of {self.total} parameters"
 
 
 def new_kmodel(config: dict):

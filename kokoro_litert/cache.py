@@ -48,6 +48,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; cached files are plain data
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)

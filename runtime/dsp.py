@@ -11,17 +11,26 @@ not convert to LiteRT (or is cheaper on the host):
   (n_fft 20, hop 5, periodic Hann, center=True, reflect padding).
 * :func:`join` / :func:`trim_silence` / :func:`fade_edges` -- assembling chunk audio.
 
-Numerics: every function computes in float64 and returns float32.  The sine source
-reproduces the *quantities* the float32 torch module defines (float32 per-sample
-phase increments, float32 ``F.interpolate`` index/weight arithmetic) but accumulates
-and interpolates the phase itself in float64, so it does not carry the float32
-rounding of a phase that grows to ~1e5 rad (see FACTS 4b).  The residual against
-the float32 torch reference is therefore the reference's own rounding; against the
-same torch module run in float64 it matches to ~1e-12 (``semantics="float64"``).
+Numerics: every function computes in float64 and returns float32.
+
+The sine source's phase is an unbounded running sum (~1e5 rad after 10 s for the
+top overtone).  torch's float32 SineGen rounds it at every step (cumsum output,
+x2, xpi, x300, interpolation), so the float32 reference itself is off from the exact
+value of its own formula by ~1.3e-4 (1 s) to ~1.5e-3 (10 s) in the merged source.
+``sine_source`` therefore offers two semantics:
+
+* ``"float64"`` (default, the runtime's choice): the same formula evaluated in float64
+  == kokoro's SourceModuleHnNSF run in float64 (matches to ~3e-8: float32 output
+  rounding and a float32 sin of the reduced, |arg| <= pi, phase).  Differs from the float32 torch module by that module's own rounding.
+* ``"torch32"``: bit-faithful emulation of the float32 torch CPU module (double-accumulated
+  cumsum rounded to float32, float32 scalar products, F.interpolate's float32 index
+  arithmetic ``fma(1/300f, j+0.5f, -0.5f)`` and ``fma(w0, x0, w1*x1)``); matches it to
+  ~3e-8.  For parity tests against KModel, not for production audio.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -119,15 +128,19 @@ class SourceNoise:
         return int(self.noise.shape[1])
 
 
+_SEMANTICS = ("float64", "torch32")
+
+
+@functools.lru_cache(maxsize=16)
 def _interp_weights(n_in: int, n_out: int, scale: int, semantics: str):
     """``F.interpolate(mode='linear', align_corners=False, scale_factor=scale)`` indices.
 
     Returns (i0, i1, w0, w1) for out[j] = w0*x[i0] + w1*x[i1].  With
-    ``semantics="float32"`` the source index is computed exactly as torch's float32
+    ``semantics="torch32"`` the source index is computed exactly as torch's float32
     CPU kernel does (``fma(1/scale as float32, j + 0.5f, -0.5f)`` rounded to float32),
     whose weights are quantised by up to ~|j/scale| * 2^-24."""
     j = np.arange(n_out, dtype=np.int64)
-    if semantics == "float32":
+    if semantics == "torch32":
         s = np.float64(np.float32(1.0 / scale))
         jf = (j.astype(np.float32) + np.float32(0.5)).astype(np.float64)
         src = (s * jf - 0.5).astype(np.float32)  # exact product + one rounding = fma
@@ -142,9 +155,12 @@ def _interp_weights(n_in: int, n_out: int, scale: int, semantics: str):
         lam = np.clip(src - i0, 0.0, 1.0)
         w0 = 1.0 - lam
     else:
-        raise ValueError(f"semantics must be 'float32' or 'float64', not {semantics!r}")
+        raise ValueError(f"semantics must be one of {_SEMANTICS}, not {semantics!r}")
     i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, w0, lam
+    out = (i0, i1, w0, lam)
+    for a in out:
+        a.setflags(write=False)
+    return out  # cached: read-only
 
 
 def sine_source(
@@ -153,7 +169,7 @@ def sine_source(
     l_bias,
     noise: SourceNoise | None,
     *,
-    semantics: str = "float32",
+    semantics: str = "float64",
     return_uv: bool = False,
 ):
     """Kokoro's harmonic excitation ``tanh(l_linear(SineGen(f0_upsamp(F0))))``.
@@ -163,21 +179,22 @@ def sine_source(
     noise: :class:`SourceNoise` for N*300 samples (``None`` = no noise, no random phase).
     Returns float32 [N*300] (and the per-sample uv mask if ``return_uv``).
 
+    semantics: ``"float64"`` (default) or ``"torch32"`` -- see the module docstring.
+
     The computation, following ``SineGen._f02sine`` step by step:
-      1. f0 nearest-upsampled x300; fn = f0 * k (k = 1..9); rad = (fn / 24000) % 1
-         (float32 like torch; these are the *inputs* of the phase integration).
+      1. f0 nearest-upsampled x300; fn = f0 * k (k = 1..9); rad = (fn / 24000) % 1.
       2. rand_ini is added to sample 0 only.  The linear x1/300 downsample reads samples
          300d+149 and 300d+150 (weights 0.5/0.5), both from frame d, so it returns
          rad of frame d exactly and the random initial phase never reaches the output.
          It is still drawn (and accepted here) to keep torch's RNG usage identical.
-      3. phase_frame = cumsum(rad) * 2*pi * 300 -- in float64 here (torch: float32).
-      4. linear x300 upsample (align_corners=False) with torch's index arithmetic, sin.
+      3. phase_frame = cumsum(rad) * 2*pi * 300 (frame rate).
+      4. linear x300 upsample (align_corners=False, edge-clamped), sin.
       5. sine = 0.1*sin(phase)*uv + noise_amp*randn; uv = f0 > 10;
          noise_amp = 0.003 (voiced) or 0.1/3 (unvoiced).
       6. tanh(sine @ W.T + b).
     """
-    if semantics not in ("float32", "float64"):
-        raise ValueError(f"semantics must be 'float32' or 'float64', not {semantics!r}")
+    if semantics not in _SEMANTICS:
+        raise ValueError(f"semantics must be one of {_SEMANTICS}, not {semantics!r}")
     f0 = np.asarray(f0_frames).reshape(-1)
     n = f0.shape[0]
     if n == 0:
@@ -190,7 +207,7 @@ def sine_source(
     k = np.arange(1, N_HARMONICS + 1)
 
     # 1. per-frame phase increments (cycles per sample), [N, 9]
-    if semantics == "float32":
+    if semantics == "torch32":
         fn = f0.astype(np.float32)[:, None] * k.astype(np.float32)[None, :]
         rad = np.mod(fn / np.float32(SAMPLE_RATE), np.float32(1.0)).astype(np.float64)
     else:
@@ -198,29 +215,51 @@ def sine_source(
         rad = np.mod(fn / SAMPLE_RATE, 1.0)
     # 2. downsample x1/300 == rad per frame (see docstring); rand_ini lands on sample 0,
     #    which only frame 0's read would see if scale were < 2.
-    # 3. float64 phase at frame rate
-    phase_f = np.cumsum(rad, axis=0) * (2.0 * np.pi) * scale  # [N, 9]
-    # 4. linear upsample x300
     i0, i1, w0, w1 = _interp_weights(n, n_samples, scale, semantics)
-    phase = w0[:, None] * phase_f[i0] + w1[:, None] * phase_f[i1]  # [S, 9]
-    sines = np.sin(phase)
-    sines *= SINE_AMP
-    # 5. uv and noise
-    uv_f = (f0.astype(np.float32) > np.float32(VOICED_THRESHOLD))
-    uv = np.repeat(uv_f, scale)
-    sines *= uv[:, None]
+    if semantics == "torch32":
+        # 3./4. bit-faithful float32: torch's CPU cumsum accumulates in double and
+        # rounds each output; scalar products round to float32 after each step;
+        # the interpolation is fma(w0, x0, w1 * x1) rounded to float32.
+        c = np.cumsum(rad, axis=0).astype(np.float32)
+        phase_f = (c * np.float32(2.0)) * np.float32(np.pi) * np.float32(scale)
+        w0_32, w1_32 = w0.astype(np.float32), w1.astype(np.float32)
+        t1 = (w1_32[:, None] * phase_f[i1]).astype(np.float64)
+        phase = (w0[:, None] * phase_f[i0].astype(np.float64) + t1).astype(np.float32)
+        sines = np.sin(phase.astype(np.float64)).astype(np.float32).astype(np.float64)
+    else:
+        # 3. float64 phase at frame rate, in cycles (phase / 2pi): cumsum(rad) * 300
+        cyc = np.cumsum(rad, axis=0) * scale  # [N, 9]
+        # 4. linear upsample x300.  Both interpolation ends are taken relative to the
+        #    whole cycles of the left frame, so sin sees arguments < ~4pi: exact in
+        #    float64 (whole cycles do not change sin) and much faster than reducing
+        #    1e5-rad arguments.
+        whole = np.floor(cyc)
+        left = cyc - whole
+        right = cyc[np.minimum(np.arange(n) + 1, n - 1)] - whole
+        phase = w0[:, None] * left[i0]
+        phase += w1[:, None] * right[i0]
+        phase -= np.round(phase)  # now in [-0.5, 0.5] cycles
+        # The float64-accurate reduced phase is rounded to float32 (|arg| <= pi, so
+        # <= 1.2e-7 rad) for a ~4x faster sin: <= 1.2e-8 on the 0.1-amplitude sines.
+        arg = phase.astype(np.float32)
+        arg *= np.float32(2.0 * np.pi)
+        sines = np.sin(arg).astype(np.float64)
+    # 5. uv and noise (per frame, broadcast over the frame's 300 samples)
+    uv_f = f0 > VOICED_THRESHOLD
+    sines = sines.reshape(n, scale, N_HARMONICS)
+    sines *= (SINE_AMP * uv_f)[:, None, None]
     if noise is not None:
-        nz = np.asarray(noise.noise).reshape(-1, N_HARMONICS)
-        if nz.shape[0] != n_samples:
-            raise ValueError(f"noise has {nz.shape[0]} samples, need {n_samples}")
+        nz = np.asarray(noise.noise)
+        if nz.size != n_samples * N_HARMONICS:
+            raise ValueError(f"noise has shape {nz.shape}, need (1, {n_samples}, {N_HARMONICS})")
         amp_f = np.where(uv_f, NOISE_STD, SINE_AMP / 3.0)
-        if semantics == "float32":
+        if semantics == "torch32":
             amp_f = amp_f.astype(np.float32).astype(np.float64)
-        sines += np.repeat(amp_f, scale)[:, None] * nz
+        sines += amp_f[:, None, None] * nz.reshape(n, scale, N_HARMONICS)
     # 6. merge
-    out = np.tanh(sines @ w + b).astype(np.float32)
+    out = np.tanh(sines.reshape(n_samples, N_HARMONICS) @ w + b).astype(np.float32)
     if return_uv:
-        return out, uv.astype(np.float32)
+        return out, np.repeat(uv_f.astype(np.float32), scale)
     return out
 
 
@@ -276,8 +315,8 @@ def istft(magnitude, phase, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
     overlap-added frames divided by the overlap-added squared window, with n_fft//2
     samples trimmed at each end.  Like c2r FFTs, the imaginary parts of the DC and
     Nyquist bins are ignored."""
-    mag = np.asarray(magnitude, dtype=np.float64)
-    ph = np.asarray(phase, dtype=np.float64)
+    mag = np.asarray(magnitude, dtype=np.float32)
+    ph = np.asarray(phase, dtype=np.float32)
     if mag.ndim == 3:
         mag, ph = mag[0], ph[0]
     n_bins, n_frames = mag.shape
@@ -285,23 +324,30 @@ def istft(magnitude, phase, n_fft: int = N_FFT, hop: int = HOP) -> np.ndarray:
         raise ValueError(f"expected [{n_fft // 2 + 1}, F] magnitude and phase")
     if n_fft % hop:
         raise ValueError("n_fft must be a multiple of hop")
-    spec = mag * np.exp(1j * ph)
-    frames = np.fft.irfft(spec.T, n=n_fft, axis=-1)  # [F, n_fft]
-    w = hann_window(n_fft)
-    y = _overlap_add(frames * w, hop)
+    # complex64 like torch (float32 trig is ~10x faster than complex128 exp here and
+    # keeps the error at float32 rounding, ~2e-7 relative)
+    spec = np.empty((n_frames, n_bins), np.complex64)
+    spec.real = (mag * np.cos(ph)).T
+    spec.imag = (mag * np.sin(ph)).T
+    frames = np.fft.irfft(spec, n=n_fft, axis=-1)  # [F, n_fft] float32
+    frames *= hann_window(n_fft).astype(np.float32)
+    y = _overlap_add(frames, hop)
     key = (n_frames, n_fft, hop)
     env = _ENVELOPES.get(key)
     if env is None:
+        w = hann_window(n_fft)
         env = _overlap_add(np.broadcast_to(w * w, (n_frames, n_fft)), hop)
+        start = n_fft // 2
+        env = env[start:start + hop * (n_frames - 1)]
+        if env.size and env.min() < 1e-11:
+            raise ValueError("window overlap-add envelope is zero (torch.istft would fail)")
+        env = (1.0 / env).astype(np.float32)
+        env.setflags(write=False)
         if len(_ENVELOPES) > 64:
             _ENVELOPES.clear()
         _ENVELOPES[key] = env
     start = n_fft // 2
-    end = start + hop * (n_frames - 1)
-    e = env[start:end]
-    if e.size and e.min() < 1e-11:
-        raise ValueError("window overlap-add envelope is zero (torch.istft would fail)")
-    return (y[start:end] / e).astype(np.float32)
+    return y[start:start + hop * (n_frames - 1)] * env
 
 
 # --------------------------------------------------------------------------- joining

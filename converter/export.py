@@ -1,0 +1,230 @@
+"""``kokoro-litert build``: weights -> three .tflite graphs (one signature per bucket) + manifest.
+
+Each graph file is converted once per content hash (weights, bucket sizes, converter sources and
+tool versions) into the cache, then hard-linked or copied into the bundle, so a rebuild with the
+same inputs is instant and an interrupted build resumes at the graph it stopped in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from kokoro_litert import __version__
+from kokoro_litert.buckets import BucketSpec
+from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
+from kokoro_litert.errors import ConversionError
+from kokoro_litert.runtime.bundle import FORMAT_VERSION, MANIFEST, frame_signature, load_interpreter, token_signature
+from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
+
+from . import graphs, masked, sources
+from .weights import Checkpoint
+
+STYLE = 256
+SOURCE_CHANNELS = 22  # magnitude + phase of the 20-point STFT
+
+
+@dataclass
+class GraphJob:
+    name: str
+    module: torch.nn.Module
+    signatures: dict[str, dict[str, torch.Tensor]]  # signature name -> sample inputs
+
+
+def sample_inputs(graph: str, size: int, spf: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    mask = torch.ones(1, size)
+    style = torch.randn(1, STYLE, generator=g)
+    if graph == "predictor":
+        return {"tokens": torch.zeros(1, size, dtype=torch.int32), "token_mask": mask, "style": style}
+    if graph == "prosody":
+        return {"d_frames": torch.randn(1, size, 640, generator=g), "style": style, "frame_mask": mask}
+    return {
+        "asr": torch.randn(1, 512, size, generator=g),
+        "f0": torch.rand(1, 2 * size, generator=g) * 200,
+        "n": torch.randn(1, 2 * size, generator=g),
+        "source": torch.randn(1, SOURCE_CHANNELS, spf * size + 1, generator=g),
+        "style": style,
+        "frame_mask": mask,
+    }
+
+
+def graph_jobs(kmodel: torch.nn.Module, spec: BucketSpec) -> list[GraphJob]:
+    spf = graphs.source_frames_per_frame(kmodel)
+    return [
+        GraphJob("predictor", graphs.PredictorGraph(kmodel).eval(),
+                 {token_signature(t): sample_inputs("predictor", t, spf) for t in spec.tokens}),
+        GraphJob("prosody", graphs.ProsodyGraph(kmodel).eval(),
+                 {frame_signature(f): sample_inputs("prosody", f, spf) for f in spec.frames}),
+        GraphJob("vocoder", graphs.VocoderGraph(kmodel).eval(),
+                 {frame_signature(f): sample_inputs("vocoder", f, spf) for f in spec.frames}),
+    ]
+
+
+def _cache_key(job: GraphJob, weights_sha: str) -> str:
+    import litert_torch
+
+    h = hashlib.sha256()
+    for part in (weights_sha, job.name, ",".join(job.signatures), litert_torch.__version__, torch.__version__):
+        h.update(part.encode() + b"\0")
+    for module in (graphs, masked):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool):
+    """Silence native converter logs (they bypass Python's logging) unless verbose."""
+    if verbose:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
+    import litert_torch
+
+    os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "y" if verbose else "n")
+    with _quiet(verbose), torch.no_grad():
+        converter = litert_torch.Converter()
+        for name, inputs in job.signatures.items():
+            converter.signature(name, job.module, sample_kwargs=inputs)
+        try:
+            model = converter.convert()
+        except Exception as e:  # the converter raises many types; report which graph failed
+            raise ConversionError(f"{job.name}: conversion failed: {e}") from e
+        with atomic_path(dest) as tmp:
+            model.export(str(tmp))
+
+
+def _signature_table(path: Path) -> dict:
+    interpreter = load_interpreter(path, 1)
+    table = {}
+    for name in interpreter.get_signature_list():
+        runner = interpreter.get_signature_runner(name)
+
+        def describe(details):
+            return {k: {"shape": [int(x) for x in v["shape"]], "dtype": np.dtype(v["dtype"]).name} for k, v in details.items()}
+
+        table[name] = {"inputs": describe(runner.get_input_details()), "outputs": describe(runner.get_output_details())}
+    return table
+
+
+def _place(src: Path, dest: Path) -> None:
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _voice_bank(ckpt: Checkpoint) -> VoiceBank:
+    files = ckpt.voices or sources.fetch_voices()
+    return VoiceBank({name: load_voice_file(path) for name, path in sorted(files.items())})
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {pkg: version(pkg) for pkg in ("kokoro-litert", "litert-torch", "torch", "ai-edge-litert")} | {
+        "runtime_format": str(FORMAT_VERSION)
+    }
+
+
+def build_bundle(
+    ckpt: Checkpoint,
+    kmodel: torch.nn.Module,
+    spec: BucketSpec,
+    out_dir: Path,
+    verbose: bool = False,
+) -> list[dict]:
+    """Convert (or reuse from the cache) every graph, write voices.npz and manifest.json.
+
+    ``kmodel`` must already have its weight norm stripped. Returns one summary row per file.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # the bundle is invalid until the new manifest lands
+    rows, entries = [], {}
+    jobs = graph_jobs(kmodel, spec)
+    bar = tqdm(jobs, desc="graphs", unit="graph", file=sys.stderr, disable=None)
+    for job in bar:
+        bar.set_description(f"{job.name} ({len(job.signatures)} buckets)")
+        cached = cache_dir("graphs") / f"{job.name}-{_cache_key(job, ckpt.sha256)[:20]}.tflite"
+        start = time.perf_counter()
+        reused = cached.is_file()
+        if not reused:
+            convert_graph(job, cached, verbose)
+        dest = out_dir / f"{job.name}.tflite"
+        _place(cached, dest)
+        entries[job.name] = {
+            "file": dest.name,
+            "bytes": dest.stat().st_size,
+            "sha256": sha256_file(dest),
+            "signatures": _signature_table(dest),
+        }
+        rows.append({"file": dest.name, "bytes": dest.stat().st_size, "buckets": list(job.signatures),
+                     "seconds": time.perf_counter() - start, "cached": reused})
+
+    bank = _voice_bank(ckpt)
+    voices = out_dir / "voices.npz"
+    save_npz(bank, voices)
+    rows.append({"file": voices.name, "bytes": voices.stat().st_size, "buckets": [], "seconds": 0.0, "cached": False})
+
+    gen = kmodel.decoder.generator
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": {"id": "hexgrad/Kokoro-82M", "version": "1.0", "weights_source": ckpt.source,
+                  "weights_sha256": ckpt.sha256, "parameters_matched": ckpt.matched, "parameters_total": ckpt.total},
+        "precision": "fp32",
+        "buckets": {"tokens": list(spec.tokens), "frames": list(spec.frames)},
+        "graphs": entries,
+        "voices": {"file": voices.name, "bytes": voices.stat().st_size, "sha256": sha256_file(voices),
+                   "names": bank.names(), "shape": [510, STYLE]},
+        "vocab": ckpt.config["vocab"],
+        "audio": {"sample_rate": 24000, "n_fft": gen.post_n_fft, "hop": int(gen.stft.hop_length),
+                  "samples_per_frame": 600, "source_frames_per_frame": graphs.source_frames_per_frame(kmodel)},
+        "source": {"harmonics": 8, "sine_amp": 0.1, "noise_std": 0.003, "voiced_threshold": 10,
+                   "l_linear_weight": gen.m_source.l_linear.weight.detach().reshape(-1).tolist(),
+                   "l_linear_bias": gen.m_source.l_linear.bias.detach().reshape(-1).tolist()},
+        "versions": _versions(),
+    }
+    with atomic_path(out_dir / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
+    return rows
+
+
+def print_summary(rows: list[dict], out=sys.stderr) -> None:
+    print(f"{'file':<18}{'size':>10}  {'time':>8}  buckets", file=out)
+    for r in rows:
+        when = "cached" if r["cached"] else f"{r['seconds']:.0f} s"
+        print(f"{r['file']:<18}{r['bytes'] / 1e6:>8.1f} MB  {when:>8}  {' '.join(r['buckets'])}", file=out)

@@ -1,0 +1,149 @@
+"""The network: token ids + a style row -> audio, through the bundle's three graphs and host DSP.
+
+Like hexgrad's ``KModel`` this knows nothing about text. Each step pads to the smallest bucket
+that fits and trims back to the real length, so the cost follows the audio, not the bucket.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kokoro_litert.errors import TextError
+
+from . import dsp
+from .bundle import Bundle, GraphRunner, frame_signature, token_signature
+from .tokenizer import BOUNDARY_ID
+
+
+@dataclass
+class Utterance:
+    audio: np.ndarray  # float32 samples
+    durations: np.ndarray  # frames per input token (boundary tokens included)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    stages: dict[str, np.ndarray] = field(default_factory=dict)  # graph outputs, trimmed (keep_stages)
+
+
+class FramesOverflow(TextError):
+    """The predicted durations need more frames than the largest bucket holds."""
+
+
+class Engine:
+    def __init__(self, bundle: Bundle, threads: int = 2):
+        self.bundle = bundle
+        self.predictor = GraphRunner(bundle.path("predictor"), threads)
+        self.prosody = GraphRunner(bundle.path("prosody"), threads)
+        self.vocoder = GraphRunner(bundle.path("vocoder"), threads)
+        src = bundle.source
+        self.l_weight = np.asarray(src["l_linear_weight"], np.float32)
+        self.l_bias = np.asarray(src["l_linear_bias"], np.float32)
+
+    def predict(self, input_ids: list[int], style: np.ndarray) -> dict[str, np.ndarray]:
+        """input_ids include the boundary tokens; returns durations [n], d [n, 640], t_en [512, n]."""
+        n = len(input_ids)
+        t = self.bundle.pick_tokens(n)
+        if t is None:
+            raise TextError(f"{n} tokens do not fit the largest token bucket ({self.bundle.tokens[-1]})")
+        tokens = np.zeros((1, t), np.int32)
+        tokens[0, :n] = input_ids
+        mask = np.zeros((1, t), np.float32)
+        mask[0, :n] = 1
+        out = self.predictor(token_signature(t), tokens=tokens, token_mask=mask, style=style)
+        return {"durations": out["durations"][0, :n], "d": out["d"][0, :n], "t_en": out["t_en"][0, :, :n]}
+
+    def _frame_bucket(self, frames: int) -> tuple[int, np.ndarray]:
+        size = self.bundle.pick_frames(frames)
+        if size is None:
+            raise FramesOverflow(f"{frames} frames do not fit the largest frame bucket ({self.bundle.frames[-1]})")
+        mask = np.zeros((1, size), np.float32)
+        mask[0, :frames] = 1
+        return size, mask
+
+    def prosody_f0n(self, d_frames: np.ndarray, style: np.ndarray) -> dict[str, np.ndarray]:
+        """d_frames [frames, 640] -> f0, n [2*frames]."""
+        frames = d_frames.shape[0]
+        size, mask = self._frame_bucket(frames)
+        x = np.zeros((1, size, d_frames.shape[1]), np.float32)
+        x[0, :frames] = d_frames
+        out = self.prosody(frame_signature(size), d_frames=x, style=style, frame_mask=mask)
+        return {"f0": out["f0"][0, : 2 * frames], "n": out["n"][0, : 2 * frames]}
+
+    def source_stft(self, f0: np.ndarray, noise: dsp.SourceNoise | None) -> np.ndarray:
+        """The hn-NSF excitation for f0 [2*frames] and its STFT as [22, 120*frames + 1]."""
+        excitation = dsp.sine_source(f0, self.l_weight, self.l_bias, noise)
+        magnitude, phase = dsp.stft(excitation)
+        return np.concatenate([magnitude, phase], axis=0)
+
+    def vocode(self, asr: np.ndarray, f0: np.ndarray, n: np.ndarray, source: np.ndarray, style: np.ndarray):
+        """asr [512, frames], f0/n [2*frames], source [22, S] -> magnitude, phase [11, S]."""
+        frames = asr.shape[1]
+        size, mask = self._frame_bucket(frames)
+        s_real, s_size = source.shape[1], self.bundle.source_frames_per_frame * size + 1
+
+        def pad(x, length):
+            out = np.zeros((1, *x.shape[:-1], length), np.float32)
+            out[0, ..., : x.shape[-1]] = x
+            return out
+
+        out = self.vocoder(
+            frame_signature(size),
+            asr=pad(asr, size),
+            f0=pad(f0, 2 * size),
+            n=pad(n, 2 * size),
+            source=pad(source, s_size),
+            style=style,
+            frame_mask=mask,
+        )
+        return out["magnitude"][0, :, :s_real], out["phase"][0, :, :s_real]
+
+    def speak(
+        self,
+        ids: list[int],
+        style: np.ndarray,
+        speed: float = 1.0,
+        rng: np.random.Generator | None = None,
+        noise: dsp.SourceNoise | None = None,
+        keep_stages: bool = False,
+    ) -> Utterance:
+        """Phoneme ids (without boundary tokens) -> audio. ``style`` is the voice row [1, 256].
+
+        Source randomness comes from ``noise`` if given, else is drawn from ``rng``
+        (a seeded generator makes the output reproducible), else the source is noise-free.
+        """
+        timings: dict[str, float] = defaultdict(float)
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] += now - clock
+            clock = now
+
+        input_ids = [BOUNDARY_ID, *ids, BOUNDARY_ID]
+        style = np.ascontiguousarray(style, np.float32).reshape(1, -1)
+        pred = self.predict(input_ids, style)
+        lap("predictor")
+        durations = dsp.durations_to_frames(pred["durations"], speed)
+        frames = int(durations.sum())
+        self._frame_bucket(frames)  # fail before any more work if it cannot fit
+        idx = dsp.alignment_index(durations)
+        d_frames = pred["d"][idx]
+        asr = pred["t_en"][:, idx]
+        lap("alignment")
+        pros = self.prosody_f0n(d_frames, style)
+        lap("prosody")
+        if noise is None and rng is not None:
+            noise = dsp.SourceNoise.draw(rng, 2 * frames * dsp.UPSAMPLE_SCALE)
+        source = self.source_stft(pros["f0"], noise)
+        lap("source")
+        magnitude, phase = self.vocode(asr, pros["f0"], pros["n"], source, style)
+        lap("vocoder")
+        audio = dsp.istft(magnitude, phase)
+        lap("istft")
+        stages = {}
+        if keep_stages:
+            stages = {**pred, **pros, "magnitude": magnitude, "phase": phase, "source": source}
+        return Utterance(audio=audio, durations=durations, timings=dict(timings), stages=stages)

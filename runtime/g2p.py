@@ -1,0 +1,377 @@
+"""English grapheme-to-phoneme conversion into Kokoro's misaki phoneme symbols, without spaCy.
+
+Pipeline: ``normalize`` (numbers, currency, abbreviations...) -> split into words and punctuation
+-> misaki's US lexicons (``misaki/data/us_gold.json`` then ``us_silver.json``, read as package data
+through importlib.resources; ``misaki.en`` is never imported because it imports spaCy) -> words the
+lexicons cannot spell go to espeak-ng through ``misaki.espeak.EspeakFallback`` (phonemizer on the
+libespeak-ng shipped by ``espeakng_loader``; misaki's own IPA -> Kokoro symbol mapping).
+
+The word lookup mirrors ``misaki.en.Lexicon`` (case handling, capital-letter stress, possessive and
+plural ``-s``/``'s``, ``-ed``, ``-ing`` stems, spelled-out initialisms), minus part-of-speech tags:
+
+* POS choice: lexicon entries that are a dict of POS -> phonemes are read at ``'DEFAULT'``, except the
+  ``'None'`` entry (stressed function words such as "by", "have", "this") when the word ends a phrase
+  (followed by punctuation or the end), exactly as misaki does when no word follows. "used" before
+  "to" reads as the past tense (``jˈust``). Heteronyms ("read", "live", "lead") therefore always get
+  their DEFAULT reading; misaki's full G2P picks them by spaCy tag.
+* Context words as in misaki: "the" -> ðə / ði (before a vowel), "to" -> tə / tʊ, "a" -> ɐ
+  (ˈA when it ends a phrase), "an" -> ɐn, "I" -> ˌI, "in" -> ɪn (ˈɪn phrase-finally), "am".
+* Kokoro v1.0 (misaki version None) replaces the flap ɾ by ``T`` and the glottal stop ʔ by ``t``.
+
+Output follows misaki/Kokoro joining: words separated by single spaces, punctuation attached to the
+preceding word (``"twˈɛnti fˈɔɹ."``), ASCII double quotes become “ ”, brackets become ( ).
+Symbols outside Kokoro's vocab are not filtered here; ``Tokenizer.encode`` drops and reports them.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Optional
+
+from .normalize import normalize
+
+__all__ = ["G2P", "PUNCTUATION"]
+
+PUNCTUATION = frozenset(';:,.!?—…"“”()')
+_NON_QUOTE_PUNCTS = frozenset(';:,.!?—…')
+_STRESSES = "ˌˈ"
+_PRIMARY, _SECONDARY = "ˈ", "ˌ"
+_VOWELS = frozenset("AIOQWYaiuæɑɒɔəɛɜɪʊʌᵻ")
+_CONSONANTS = frozenset("bdfhjklmnpstvwzðŋɡɹɾʃʒʤʧθ")
+_US_TAUS = frozenset("AIOWYiuæɑəɛɪɹʊʌ")
+_LEXICON_ORDS = frozenset([39, 45, *range(65, 91), *range(97, 123)])
+
+# words, dotted initialisms (U.S., A.M), punctuation, whitespace, anything else
+_TOKEN_RE = re.compile(
+    r"(?P<init>(?:[A-Za-z]\.){2,}(?=\s+[a-z0-9])|[A-Za-z](?:\.[A-Za-z])+)"
+    r"|(?P<word>[^\W_]+(?:['-][^\W_]+)*'?)"
+    r"|(?P<punct>[;:,.!?—…\"“”()\[\]{}])"
+    r"|(?P<space>\s+)"
+    r"|(?P<other>.)",
+    re.S,
+)
+
+
+def _apply_stress(ps: Optional[str], stress) -> Optional[str]:
+    """misaki.en.apply_stress."""
+    def restress(ps):
+        ips = list(enumerate(ps))
+        stresses = {i: next(j for j, v in ips[i:] if v in _VOWELS) for i, p in ips if p in _STRESSES}
+        for i, j in stresses.items():
+            ips[i] = (j - 0.5, ips[i][1])
+        return "".join(p for _, p in sorted(ips))
+
+    if stress is None or ps is None:
+        return ps
+    if stress < -1:
+        return ps.replace(_PRIMARY, "").replace(_SECONDARY, "")
+    if stress == -1 or (stress in (0, -0.5) and _PRIMARY in ps):
+        return ps.replace(_SECONDARY, "").replace(_PRIMARY, _SECONDARY)
+    if stress in (0, 0.5, 1) and all(s not in ps for s in _STRESSES):
+        return ps if all(v not in ps for v in _VOWELS) else restress(_SECONDARY + ps)
+    if stress >= 1 and _PRIMARY not in ps and _SECONDARY in ps:
+        return ps.replace(_SECONDARY, _PRIMARY)
+    if stress > 1 and all(s not in ps for s in _STRESSES):
+        return ps if all(v not in ps for v in _VOWELS) else restress(_PRIMARY + ps)
+    return ps
+
+
+def _grow(d: dict) -> dict:
+    """misaki.en.Lexicon.grow_dictionary: add Capitalised / lower-case twins."""
+    e = {}
+    for k, v in d.items():
+        if len(k) < 2:
+            continue
+        if k == k.lower():
+            if k != k.capitalize():
+                e[k.capitalize()] = v
+        elif k == k.lower().capitalize():
+            e[k.lower()] = v
+    return {**e, **d}
+
+
+_LEXICON_LOCK = threading.Lock()
+_LEXICON: Optional[tuple] = None
+
+
+def _load_lexicon() -> tuple:
+    global _LEXICON
+    with _LEXICON_LOCK:
+        if _LEXICON is None:
+            root = importlib.resources.files("misaki") / "data"
+            golds = _grow(json.loads((root / "us_gold.json").read_text(encoding="utf-8")))
+            silvers = _grow(json.loads((root / "us_silver.json").read_text(encoding="utf-8")))
+            _LEXICON = (golds, silvers)
+    return _LEXICON
+
+
+@dataclass
+class _Ctx:
+    future_vowel: Optional[bool] = None  # None: phrase end (punctuation or end of text)
+    future_to: bool = False
+
+
+class G2P:
+    """Lexicon-first English G2P producing Kokoro (misaki, US) phonemes.
+
+    ``G2P(fallback=True)``: words missing from the lexicons go to espeak-ng; with ``fallback=False``
+    they are dropped (``unk`` is emitted instead, default empty).
+    """
+
+    def __init__(self, fallback: bool = True, unk: str = ""):
+        self.golds, self.silvers = _load_lexicon()
+        self.use_fallback = fallback
+        self.unk = unk
+
+    # ---- public --------------------------------------------------------------------------------
+    def phonemize(self, text: str, *, normalized: bool = False) -> str:
+        """Text -> phoneme string. ``normalized=True`` skips ``normalize`` (already applied)."""
+        if not normalized:
+            text = normalize(text)
+        tokens = []  # [kind, text, phonemes, whitespace_after]
+        for m in _TOKEN_RE.finditer(text):
+            kind = m.lastgroup
+            if kind == "space":
+                if tokens:
+                    tokens[-1][3] = " "
+                continue
+            tokens.append([kind, m.group(), None, ""])
+        # quotes: open when at the start or after whitespace/open bracket, else close
+        for i, tk in enumerate(tokens):
+            if tk[0] == "punct":
+                c = {"[": "(", "{": "(", "]": ")", "}": ")"}.get(tk[1], tk[1])
+                if c == '"':
+                    opening = i == 0 or bool(tokens[i - 1][3]) or tokens[i - 1][1] in "(["
+                    c = "“" if opening else "”"
+                tk[2] = c
+            elif tk[0] == "other":
+                tk[2] = ""
+        # words right to left, as misaki does, so each word sees what follows
+        ctx = _Ctx()
+        for tk in reversed(tokens):
+            if tk[0] in ("word", "init"):
+                ps = self._word(tk[1], ctx, initialism=tk[0] == "init")
+                tk[2] = self.unk if ps is None else ps
+                ctx = self._context(ctx, tk[2], tk[1])
+            elif tk[0] == "punct":
+                ctx = self._context(ctx, tk[2], tk[1])
+        out = "".join(tk[2] + tk[3] for tk in tokens)
+        out = out.replace("ɾ", "T").replace("ʔ", "t")
+        return re.sub(r" {2,}", " ", out).strip()
+
+    __call__ = phonemize
+
+    # ---- context -------------------------------------------------------------------------------
+    @staticmethod
+    def _context(ctx: _Ctx, ps: str, word: str) -> _Ctx:
+        vowel = ctx.future_vowel
+        if ps:
+            for c in ps:
+                if c in _NON_QUOTE_PUNCTS:
+                    vowel = None
+                    break
+                if c in _VOWELS or c in _CONSONANTS:
+                    vowel = c in _VOWELS
+                    break
+        return _Ctx(future_vowel=vowel, future_to=word in ("to", "To", "TO"))
+
+    # ---- one word ------------------------------------------------------------------------------
+    def _word(self, word: str, ctx: _Ctx, initialism: bool = False) -> Optional[str]:
+        word = unicodedata.normalize("NFKC", word.replace("\u2019", "'"))
+        if initialism:
+            return self._nnp(word.replace(".", "")) or self._fallback(word)
+        ps = self._lexicon_word(word, ctx)
+        if ps is None and "-" in word.strip("-"):
+            parts = [p for p in word.split("-") if p]
+            pss = [self._lexicon_word(p, _Ctx(future_vowel=True)) for p in parts]
+            if all(p is not None for p in pss):
+                ps = "".join(pss)
+        if ps is None:
+            ps = self._fallback(word)
+        return ps
+
+    def _lexicon_word(self, word: str, ctx: _Ctx) -> Optional[str]:
+        stress = None if word == word.lower() else (2 if word == word.upper() else 0.5)
+        return self._get_word(word, stress, ctx)
+
+    def _special(self, word: str, ctx: _Ctx) -> Optional[str]:
+        g = self.golds
+        if word in ("a", "A"):
+            return "ɐ" if (word == "a" or ctx.future_vowel is not None) else "ˈA"
+        if word in ("am", "Am", "AM"):
+            return g["am"] if (ctx.future_vowel is None or word != "am") else "ɐm"
+        if word in ("an", "An", "AN"):
+            return "ɐn"
+        if word == "I":
+            return "ˌI"
+        if word in ("to", "To", "TO"):
+            return {None: g["to"], False: "tə", True: "tʊ"}[ctx.future_vowel]
+        if word in ("in", "In", "IN"):
+            return ("ˈ" if ctx.future_vowel is None else "") + "ɪn"
+        if word in ("the", "The", "THE"):
+            return "ði" if ctx.future_vowel is True else "ðə"
+        if word in ("used", "Used", "USED"):
+            return g["used"]["VBD" if ctx.future_to else "DEFAULT"]
+        if re.fullmatch(r"(?i)vs\.?", word):
+            return self._lookup("versus", None, ctx)
+        return None
+
+    def _nnp(self, word: str) -> Optional[str]:
+        """Spell a word letter by letter (misaki get_NNP)."""
+        ps = [self.golds.get(c.upper()) for c in word if c.isalpha()]
+        if not ps or None in ps:
+            return None
+        ps = _apply_stress("".join(ps), 0).rsplit(_SECONDARY, 1)
+        return _PRIMARY.join(ps)
+
+    def _is_known(self, word: str) -> bool:
+        if word in self.golds or word in self.silvers:
+            return True
+        if not word.isalpha() or not all(ord(c) in _LEXICON_ORDS for c in word):
+            return False
+        if len(word) == 1:
+            return True
+        if word == word.upper() and word.lower() in self.golds:
+            return True
+        return word[1:] == word[1:].upper()
+
+    def _lookup(self, word: str, stress, ctx: Optional[_Ctx]) -> Optional[str]:
+        if word == word.upper() and word not in self.golds:
+            word = word.lower()
+        ps = self.golds.get(word)
+        if ps is None:
+            ps = self.silvers.get(word)
+        if isinstance(ps, dict):
+            if ctx is not None and ctx.future_vowel is None and "None" in ps:
+                ps = ps["None"]
+            else:
+                ps = ps["DEFAULT"]
+        if ps is None:
+            return self._nnp(word)
+        return _apply_stress(ps, stress)
+
+    @staticmethod
+    def _s(stem):
+        if not stem:
+            return None
+        if stem[-1] in "ptkfθ":
+            return stem + "s"
+        if stem[-1] in "szʃʒʧʤ":
+            return stem + "ᵻz"
+        return stem + "z"
+
+    def _stem_s(self, word, stress, ctx):
+        if len(word) < 3 or not word.endswith("s"):
+            return None
+        if not word.endswith("ss") and self._is_known(word[:-1]):
+            stem = word[:-1]
+        elif (word.endswith("'s") or (len(word) > 4 and word.endswith("es") and not word.endswith("ies"))) \
+                and self._is_known(word[:-2]):
+            stem = word[:-2]
+        elif len(word) > 4 and word.endswith("ies") and self._is_known(word[:-3] + "y"):
+            stem = word[:-3] + "y"
+        else:
+            return None
+        return self._s(self._lookup(stem, stress, ctx))
+
+    @staticmethod
+    def _ed(stem):
+        if not stem:
+            return None
+        if stem[-1] in "pkfθʃsʧ":
+            return stem + "t"
+        if stem[-1] == "d":
+            return stem + "ᵻd"
+        if stem[-1] != "t":
+            return stem + "d"
+        if len(stem) < 2:
+            return stem + "ɪd"
+        if stem[-2] in _US_TAUS:
+            return stem[:-1] + "ɾᵻd"
+        return stem + "ᵻd"
+
+    def _stem_ed(self, word, stress, ctx):
+        if len(word) < 4 or not word.endswith("d"):
+            return None
+        if not word.endswith("dd") and self._is_known(word[:-1]):
+            stem = word[:-1]
+        elif len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and self._is_known(word[:-2]):
+            stem = word[:-2]
+        else:
+            return None
+        return self._ed(self._lookup(stem, stress, ctx))
+
+    @staticmethod
+    def _ing(stem):
+        if not stem:
+            return None
+        if len(stem) > 1 and stem[-1] == "t" and stem[-2] in _US_TAUS:
+            return stem[:-1] + "ɾɪŋ"
+        return stem + "ɪŋ"
+
+    def _stem_ing(self, word, stress, ctx):
+        if len(word) < 5 or not word.endswith("ing"):
+            return None
+        if len(word) > 5 and self._is_known(word[:-3]):
+            stem = word[:-3]
+        elif self._is_known(word[:-3] + "e"):
+            stem = word[:-3] + "e"
+        elif len(word) > 5 and re.search(r"([bcdgklmnprstvxz])\1ing$|cking$", word) and self._is_known(word[:-4]):
+            stem = word[:-4]
+        else:
+            return None
+        return self._ing(self._lookup(stem, stress, ctx))
+
+    def _get_word(self, word: str, stress, ctx: _Ctx) -> Optional[str]:
+        """misaki.en.Lexicon.get_word without POS tags."""
+        ps = self._special(word, ctx)
+        if ps is not None:
+            return ps
+        wl = word.lower()
+        if (len(word) > 1 and word.replace("'", "").isalpha() and word != wl
+                and word not in self.golds and word not in self.silvers
+                and (word == word.upper() or word[1:] == word[1:].lower())
+                and (wl in self.golds or wl in self.silvers
+                     or any(fn(wl, stress, ctx) for fn in (self._stem_s, self._stem_ed, self._stem_ing)))):
+            word = wl
+        if self._is_known(word):
+            return self._lookup(word, stress, ctx)
+        if word.endswith("s'") and self._is_known(word[:-2] + "'s"):
+            return self._lookup(word[:-2] + "'s", stress, ctx)
+        if word.endswith("'") and self._is_known(word[:-1]):
+            return self._lookup(word[:-1], stress, ctx)
+        for fn, st in ((self._stem_s, stress), (self._stem_ed, stress),
+                       (self._stem_ing, 0.5 if stress is None else stress)):
+            ps = fn(word, st, ctx)
+            if ps is not None:
+                return ps
+        return None
+
+    # ---- espeak-ng fallback ----------------------------------------------------------------------
+    def _fallback(self, word: str) -> Optional[str]:
+        if not self.use_fallback:
+            return None
+        return _espeak_word(word)
+
+
+_ESPEAK_LOCK = threading.Lock()
+_ESPEAK = None
+
+
+@lru_cache(maxsize=8192)
+def _espeak_word(word: str) -> Optional[str]:
+    """One word through misaki's espeak-ng fallback (already mapped to Kokoro symbols)."""
+    global _ESPEAK
+    with _ESPEAK_LOCK:
+        if _ESPEAK is None:
+            from misaki.espeak import EspeakFallback  # phonemizer + espeakng_loader; no spaCy, no torch
+            _ESPEAK = EspeakFallback(british=False)
+        ps, _ = _ESPEAK(SimpleNamespace(text=word))
+    return ps or None

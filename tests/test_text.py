@@ -1,0 +1,188 @@
+"""Text front-end: normalisation, lexicon G2P, tokenizer, chunker (fast, no model needed)."""
+
+import json
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from kokoro_litert.errors import TextError
+from kokoro_litert.runtime.chunker import Chunk, split_text
+from kokoro_litert.runtime.g2p import G2P
+from kokoro_litert.runtime.normalize import normalize
+from kokoro_litert.runtime.tokenizer import Tokenizer
+
+_CONFIG = Path(__file__).resolve().parents[1] / "converter" / "kokoro_config.json"
+# Kokoro-82M config.json "vocab" (used when the converter's copy of the config is absent)
+_VOCAB_FALLBACK = json.loads(r'{";":1,":":2,",":3,".":4,"!":5,"?":6,"\u2014":9,"\u2026":10,"\"":11,"(":12,")":13,"\u201c":14,"\u201d":15," ":16,"\u0303":17,"\u02a3":18,"\u02a5":19,"\u02a6":20,"\u02a8":21,"\u1d5d":22,"\uab67":23,"A":24,"I":25,"O":31,"Q":33,"S":35,"T":36,"W":39,"Y":41,"\u1d4a":42,"a":43,"b":44,"c":45,"d":46,"e":47,"f":48,"h":50,"i":51,"j":52,"k":53,"l":54,"m":55,"n":56,"o":57,"p":58,"q":59,"r":60,"s":61,"t":62,"u":63,"v":64,"w":65,"x":66,"y":67,"z":68,"\u0251":69,"\u0250":70,"\u0252":71,"\u00e6":72,"\u03b2":75,"\u0254":76,"\u0255":77,"\u00e7":78,"\u0256":80,"\u00f0":81,"\u02a4":82,"\u0259":83,"\u025a":85,"\u025b":86,"\u025c":87,"\u025f":90,"\u0261":92,"\u0265":99,"\u0268":101,"\u026a":102,"\u029d":103,"\u026f":110,"\u0270":111,"\u014b":112,"\u0273":113,"\u0272":114,"\u0274":115,"\u00f8":116,"\u0278":118,"\u03b8":119,"\u0153":120,"\u0279":123,"\u027e":125,"\u027b":126,"\u0281":128,"\u027d":129,"\u0282":130,"\u0283":131,"\u0288":132,"\u02a7":133,"\u028a":135,"\u028b":136,"\u028c":138,"\u0263":139,"\u0264":140,"\u03c7":142,"\u028e":143,"\u0292":147,"\u0294":148,"\u02c8":156,"\u02cc":157,"\u02d0":158,"\u02b0":162,"\u02b2":164,"\u2193":169,"\u2192":171,"\u2197":172,"\u2198":173,"\u1d7b":177}')
+
+DR_SMITH = "Dr. Smith paid $42.50 on March 3rd, 2024."
+DR_SMITH_REF = "dˈɑktəɹ smˈɪθ pˈAd fˈɔɹTi tˈu dˈɑləɹz ænd fˈɪfti sˈɛnts ˌɔn mˈɑɹʧ θˈɜɹd, twˈɛnti twˈɛnti fˈɔɹ."
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    if _CONFIG.exists():
+        return json.loads(_CONFIG.read_text(encoding="utf-8"))["vocab"]
+    return _VOCAB_FALLBACK
+
+
+@pytest.fixture(scope="module")
+def tok(vocab):
+    return Tokenizer(vocab)
+
+
+@pytest.fixture(scope="module")
+def g2p():
+    return G2P()
+
+
+@pytest.mark.parametrize("text, expected", [
+    (DR_SMITH, "Doctor Smith paid forty two dollars and fifty cents on March third, twenty twenty four."),
+    ("I have 3 cats and 1,234 dogs.", "I have three cats and one thousand two hundred thirty four dogs."),
+    ("Pi is 3.14.", "Pi is three point one four."),
+    ("the 21st and 2nd and 100th", "the twenty first and second and one hundredth"),
+    ("In 1905 and 2000, the 1990s and 2000s.",
+     "In nineteen oh five and two thousand, the nineteen nineties and two thousands."),
+    ("It costs $1 or $0.99 or £3.05 or €20.", "It costs one dollar or ninety nine cents or three pounds and five pence or twenty euros."),
+    ("$1.5 million", "one point five million dollars"),
+    ("Up 12.5% today.", "Up twelve point five percent today."),
+    ("Meet at 3:30 pm or 10:00.", "Meet at three thirty P.M or ten o'clock."),
+    ("Leave at 7:05 a.m. Then go.", "Leave at seven oh five A.M. Then go."),
+    ("Mr. and Mrs. Jones met Dr. Who on Main St. in St. Louis.",
+     "Mister and Mrs Jones met Doctor Who on Main Street in Saint Louis."),
+    ("fruit, e.g. apples, i.e. food, cats vs. dogs, etc. The end.",
+     "fruit, for example apples, that is food, cats versus dogs, etc. The end."),
+    ("Tom & Jerry: 2+2=4 @home", "Tom and Jerry: two plus two equals four at home"),
+    ("\u201cHi\u201d \u2018there\u2019 \u2013 it\u2019s -5 degrees...", '"Hi" \'there\' — it\'s minus five degrees…'),
+])
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+def test_normalize_keeps_kokoro_punctuation():
+    assert normalize("Wait; what? Yes! No: maybe — fine…") == "Wait; what? Yes! No: maybe — fine…"
+
+
+def test_dr_smith_matches_misaki_reference(g2p):
+    assert g2p.phonemize(DR_SMITH) == DR_SMITH_REF
+
+
+VARIED = [
+    DR_SMITH,
+    "The quick brown fox jumps over the lazy dog!",
+    'Alice said, "I don\'t know where he went." (Really?)',
+    "Kubernetes, TensorFlow and Zyxwvutsr are odd words; so is naïve café.",
+    "The children's toys and the dogs' bowls were used to play at 3:30 pm.",
+    "The U.S. FBI and NASA met on the 21st — 50% agreed… \u00bfQu\u00e9? \u4f60\u597d \u03b1\u03b2\u03b3",
+    "It was the best of times, it was the worst of times; 1,024 ways in the 1990s.",
+]
+
+
+@pytest.mark.parametrize("text", VARIED)
+def test_g2p_vocab_only(g2p, vocab, text):
+    ps = g2p.phonemize(text)
+    assert ps and ps == ps.strip() and "  " not in ps
+    assert set(ps) <= set(vocab), set(ps) - set(vocab)
+
+
+def test_g2p_spacing_and_punctuation(g2p):
+    assert g2p.phonemize("Hello, world!") == "həlˈO, wˈɜɹld!"
+    assert g2p.phonemize('He said "hi".') == "hˌi sˈɛd “hˈI”."
+
+
+def test_tokenizer_warns_once_on_unknown(tok, vocab):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        ids = tok.encode("hˈɛ\u263alO\u263a\u2603")
+    assert len(w) == 1
+    msg = str(w[0].message)
+    assert "\u263a" in msg and "\u2603" in msg
+    assert ids == [vocab[c] for c in "hˈɛlO"]
+    assert Tokenizer.model_input(ids) == [0, *ids, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tok.encode("hˈɛlO") == ids
+
+
+def _long_text(seed=0, n_words=700):
+    rng = random.Random(seed)
+    words = ("the cat sat on a mat while Dr. Smith paid $42.50 for 3 apples in 1999 and "
+             "extraordinarily incomprehensible photosynthesis happened near St. Louis at 3:30 pm").split()
+    out = []
+    for i in range(n_words):
+        w = rng.choice(words)
+        r = rng.random()
+        if r < 0.06:
+            w += ","
+        elif r < 0.08:
+            w += ";"
+        elif r < 0.12:
+            w += "."
+        elif r < 0.13:
+            w += "!"
+        elif r < 0.14:
+            w += ".\n\n"
+        out.append(w)
+    return " ".join(out).replace("\n\n ", "\n\n")
+
+
+@pytest.mark.parametrize("max_tokens", [40, 64, 510])
+def test_chunk_invariants(g2p, tok, vocab, max_tokens):
+    text = _long_text()
+    chunks = list(split_text(text, g2p, tok, max_tokens))
+    assert chunks and all(isinstance(c, Chunk) for c in chunks)
+    for c in chunks:
+        assert len(c.ids) + 2 <= max_tokens
+        assert c.ids == tok.encode(c.phonemes)
+        assert set(c.phonemes) <= set(vocab)
+        assert c.text == c.text.strip() and c.text
+        assert c.pause_s >= 0
+    assert [w for c in chunks for w in c.text.split()] == text.split()
+    assert chunks[-1].pause_s == 0.0
+    if max_tokens == 510:
+        assert any(c.pause_s >= 0.5 for c in chunks)  # paragraph breaks
+
+
+def test_chunker_streams_lazily(tok):
+    calls = []
+
+    class Spy(G2P):
+        def phonemize(self, text, **kw):
+            calls.append(text)
+            return super().phonemize(text, **kw)
+
+    gen = split_text("One sentence here. " * 2000, Spy(), tok, 510)
+    first = next(gen)
+    assert first.text == "One sentence here."
+    assert len(calls) < 5
+
+
+def test_sentence_pauses(g2p, tok):
+    chunks = list(split_text("Hello there, friend. How are you?\n\nFine.", g2p, tok, 510))
+    assert [c.text for c in chunks] == ["Hello there, friend.", "How are you?", "Fine."]
+    assert chunks[0].pause_s < chunks[1].pause_s
+    assert chunks[2].pause_s == 0.0
+
+
+def test_too_long_word_raises(g2p, tok):
+    with pytest.raises(TextError, match="incomprehensibilities"):
+        list(split_text("A short start. Then incomprehensibilities everywhere.", g2p, tok, 12))
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "... !!! —", "\u263a \u2603"])
+def test_empty_or_unpronounceable_raises(g2p, tok, text):
+    with pytest.raises(TextError):
+        list(split_text(text, g2p, tok, 510))
+
+
+def test_g2p_import_is_lean():
+    code = ("import sys, kokoro_litert.runtime.g2p as m, kokoro_litert.runtime.chunker, "
+            "kokoro_litert.runtime.tokenizer; m.G2P().phonemize('Zyxwv quibbles.'); "
+            "bad = sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'spacy', 'thinc', 'misaki.en')"
+            " or k == 'misaki.en'); print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr

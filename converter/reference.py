@@ -37,35 +37,36 @@ def reference_prosody(kmodel: nn.Module, d_frames: torch.Tensor, ref_s: torch.Te
     return {"f0": f0, "n": n}
 
 
-class _FixedSource(nn.Module):
-    """Stands in for SourceModuleHnNSF so the reference uses the host's excitation."""
-
-    def __init__(self, excitation: torch.Tensor):
-        super().__init__()
-        self.excitation = excitation  # [1, samples]
+class _NoSource(nn.Module):
+    """Stands in for SourceModuleHnNSF: the excitation's STFT is supplied instead."""
 
     def forward(self, f0):
-        har = self.excitation[:, :, None]
-        return har, torch.zeros_like(har), torch.zeros_like(har)
+        har = torch.zeros(f0.shape[0], f0.shape[1], 1)
+        return har, har, har
 
 
 @contextlib.contextmanager
-def _patched_generator(kmodel: nn.Module, excitation: torch.Tensor | None, captured: dict):
+def _patched_generator(kmodel: nn.Module, source: torch.Tensor, captured: dict):
+    """Feed the generator the host's source STFT [1, 22, S] and capture magnitude and phase.
+
+    The STFT phase of an exactly real bin is +pi or -pi by rounding (e.g. a constant unvoiced
+    excitation), and torch and numpy round differently there; the generator takes that phase
+    as input, so both sides must see the very same source spectrum."""
     gen = kmodel.decoder.generator
-    saved_source, saved_inverse = gen.m_source, gen.stft.inverse
+    saved_source, saved_transform, saved_inverse = gen.m_source, gen.stft.transform, gen.stft.inverse
+    bins = source.shape[1] // 2
 
     def capture(magnitude, phase):
         captured["magnitude"], captured["phase"] = magnitude, phase
         return saved_inverse(magnitude, phase)
 
-    if excitation is not None:
-        gen.m_source = _FixedSource(excitation)
+    gen.m_source = _NoSource()
+    gen.stft.transform = lambda _: (source[:, :bins], source[:, bins:])
     gen.stft.inverse = capture
     try:
         yield
     finally:
-        gen.m_source = saved_source
-        gen.stft.inverse = saved_inverse
+        gen.m_source, gen.stft.transform, gen.stft.inverse = saved_source, saved_transform, saved_inverse
 
 
 @torch.no_grad()
@@ -75,23 +76,23 @@ def reference_vocoder(
     f0: torch.Tensor,
     n: torch.Tensor,
     ref_s: torch.Tensor,
-    excitation: torch.Tensor,
+    source: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
-    """The decoder on unpadded inputs with a given source excitation [1, samples]."""
+    """The decoder on unpadded inputs with a given source STFT [1, 22, 120*frames + 1]."""
     captured: dict[str, torch.Tensor] = {}
-    with _patched_generator(kmodel, excitation, captured):
+    with _patched_generator(kmodel, source, captured):
         audio = kmodel.decoder(asr, f0, n, ref_s[:, :STYLE_DIM])
     return {**captured, "audio": audio.reshape(1, -1)}
 
 
 @torch.no_grad()
-def reference_speech(kmodel: nn.Module, ids: torch.Tensor, ref_s: torch.Tensor, excitation_fn, speed: float = 1.0):
-    """End to end like ``KModel.forward_with_tokens``, with the source excitation supplied by
-    ``excitation_fn(f0 [2*frames] numpy) -> [samples] numpy`` (the host's seeded sine source)."""
+def reference_speech(kmodel: nn.Module, ids: torch.Tensor, ref_s: torch.Tensor, source_fn, speed: float = 1.0):
+    """End to end like ``KModel.forward_with_tokens``, with the source STFT supplied by
+    ``source_fn(f0 [2*frames] numpy) -> [22, S] numpy`` (the host's seeded sine source + STFT)."""
     pred = reference_predictor(kmodel, ids, ref_s)
     dur = torch.round(pred["durations"] / speed).clamp(min=1).long()[0]
     idx = torch.repeat_interleave(torch.arange(ids.shape[-1]), dur)
     pros = reference_prosody(kmodel, pred["d"][:, idx], ref_s)
-    excitation = torch.from_numpy(excitation_fn(pros["f0"][0].numpy())).float()[None]
-    voc = reference_vocoder(kmodel, pred["t_en"][:, :, idx], pros["f0"], pros["n"], ref_s, excitation)
-    return {"durations": dur, **pred, **pros, **voc}
+    source = torch.from_numpy(source_fn(pros["f0"][0].numpy())).float()[None]
+    voc = reference_vocoder(kmodel, pred["t_en"][:, :, idx], pros["f0"], pros["n"], ref_s, source)
+    return {**pred, "durations_float": pred["durations"], "durations": dur, **pros, **voc}

@@ -1,0 +1,190 @@
+"""``kokoro-litert``: weights, voices, build, say, bench.
+
+Every expected failure is a typed error printed as one line with exit code 1; Ctrl-C exits 130
+without leaving half-written files (all outputs are written to a temporary name and renamed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import KokoroLiteRTError
+
+DEMO_TEXT = (
+    "Kokoro is a small text to speech model with eighty two million parameters. "
+    "Here it runs on LiteRT, the same runtime phones use, with no server involved. "
+    "On March 3rd, 2024, Dr. Smith paid $42.50 for a coffee and a croissant; "
+    "that is roughly 15% more than last year!"
+)
+
+
+def _cmd_weights(args) -> None:
+    from .converter.weights import build_reference, load_checkpoint
+
+    ckpt = load_checkpoint(args.weights, log=print)
+    if args.reference:
+        build_reference(ckpt)
+        print("PyTorch reference KModel loaded strictly")
+
+
+def _cmd_voices(args) -> None:
+    from .runtime.bundle import Bundle
+    from .runtime.voices import load_npz
+
+    bundle = Bundle(args.bundle, verify=False)
+    for name in load_npz(bundle.voices_path).names():
+        print(name)
+
+
+def _cmd_build(args) -> None:
+    from .buckets import load_spec
+    from .converter.export import build_bundle, print_summary
+    from .converter.graphs import strip_weight_norm
+    from .converter.parity import run_gate
+    from .converter.weights import build_reference, load_checkpoint
+    from .runtime.bundle import default_bundle_dir
+
+    out = Path(args.out) if args.out else default_bundle_dir()
+    spec = load_spec(args.buckets)
+    ckpt = load_checkpoint(args.weights)
+    rows = build_bundle(ckpt, strip_weight_norm(build_reference(ckpt)), spec, out, verbose=args.verbose)
+    print_summary(rows)
+    print(f"bundle: {out}", file=sys.stderr)
+    if not args.skip_gate:
+        run_gate(out, build_reference(ckpt), threads=args.threads)
+        print(f"parity gate passed: {out / 'parity.json'}", file=sys.stderr)
+
+
+def _write_wav(path: Path, samples, sample_rate: int) -> None:
+    import soundfile as sf
+
+    from .cache import atomic_path
+
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), samples, sample_rate, format="WAV", subtype="PCM_16")
+
+
+def _read_text(args) -> str:
+    if args.file:
+        return Path(args.file).read_text(encoding="utf-8")
+    if args.text == "-" or args.text is None:
+        return sys.stdin.read()
+    return args.text
+
+
+def _cmd_say(args) -> None:
+    import time
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from .runtime import Kokoro
+
+    text = DEMO_TEXT if args.demo else _read_text(args)
+    tts = Kokoro(args.bundle, threads=args.threads)
+    start = time.perf_counter()
+    if args.stream:
+        _stream_stdout(tts, text, args)
+        return
+    if not args.output:
+        raise SystemExit("kokoro-litert say: give -o OUT.wav, or --stream to write audio to stdout")
+    chunks = []
+    show = None if len(text) > 400 else True  # progress bar for anything longer than a few sentences
+    with tqdm(total=len(text), unit="char", file=sys.stderr, disable=show, desc="speaking") as bar:
+        for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed):
+            chunks.append(chunk.samples)
+            bar.update(len(chunk.text))
+    audio = np.concatenate(chunks)
+    _write_wav(Path(args.output), audio, tts.sample_rate)
+    seconds = time.perf_counter() - start
+    length = len(audio) / tts.sample_rate
+    print(f"wrote {args.output}: {length:.2f} s of audio in {seconds:.2f} s (RTF {seconds / length:.3f})")
+
+
+def _stream_stdout(tts, text: str, args) -> None:
+    import numpy as np
+
+    out = sys.stdout.buffer
+    if args.stream == "wav":  # a WAV header with an open-ended length, as players accept for pipes
+        import struct
+
+        sr = tts.sample_rate
+        out.write(b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
+                  struct.pack("<IHHIIHH", 16, 1, 1, sr, sr * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
+    for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed):
+        pcm = (np.clip(chunk.samples, -1, 1) * 32767).astype("<i2")
+        out.write(pcm.tobytes())
+        out.flush()
+
+
+def _cmd_bench(args) -> None:
+    from .bench import main as bench_main
+
+    bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kokoro-litert", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("weights", help="obtain, verify and load the Kokoro-82M weights")
+    w.add_argument("--weights", default="onnx", help="onnx (default, offline), hf, a directory, .pth or .onnx")
+    w.add_argument("--reference", action="store_true", help="also build the PyTorch reference model")
+    w.set_defaults(func=_cmd_weights)
+
+    v = sub.add_parser("voices", help="list the voices in a bundle")
+    v.add_argument("--bundle", help="bundle directory (default: the cache's default bundle)")
+    v.set_defaults(func=_cmd_voices)
+
+    b = sub.add_parser("build", help="convert Kokoro-82M into a LiteRT bundle and run the parity gate")
+    b.add_argument("--out", help="bundle directory (default: the cache's default bundle)")
+    b.add_argument("--buckets", default="default", help="bucket spec name (default, ci) or a .toml path")
+    b.add_argument("--weights", default="onnx")
+    b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--skip-gate", action="store_true", help="do not run the parity gate")
+    b.add_argument("-v", "--verbose", action="store_true", help="show the converter's native logs")
+    b.set_defaults(func=_cmd_build)
+
+    s = sub.add_parser("say", help="speak text to a WAV file or to stdout")
+    s.add_argument("text", nargs="?", help="text to speak ('-' or nothing: read stdin)")
+    s.add_argument("-o", "--output", help="output WAV path")
+    s.add_argument("--file", help="read the text from this file")
+    s.add_argument("--demo", action="store_true", help="speak the built-in demo paragraph")
+    s.add_argument("--voice", default="af_heart", help="a name, a file, or a blend like af_heart:0.7,am_michael:0.3")
+    s.add_argument("--speed", type=float, default=1.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--stream", nargs="?", const="wav", choices=["wav", "pcm"], help="write audio to stdout as it is made")
+    s.add_argument("--bundle")
+    s.add_argument("--threads", type=int, default=2)
+    s.set_defaults(func=_cmd_say)
+
+    bench = sub.add_parser("bench", help="LiteRT vs PyTorch vs onnxruntime: speed and memory")
+    bench.add_argument("--json", help="write the results here")
+    bench.add_argument("--quick", action="store_true", help="short text only, one run per engine (for CI)")
+    bench.add_argument("--bundle")
+    bench.add_argument("--runs", type=int, default=3)
+    bench.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    bench.set_defaults(func=_cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KokoroLiteRTError as e:
+        print(f"kokoro-litert: error: {e}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"kokoro-litert: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kokoro-litert: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

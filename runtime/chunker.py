@@ -8,8 +8,9 @@ greedily back together while they fit. Words are never cut: a single word that c
 ``TextError`` naming it. Only the paragraph being read is scanned and only the current sentence is
 phonemized, so a whole book is never phonemized up front.
 
-``Chunk.text`` is the original text of the chunk (whitespace-trimmed); joining the chunks' words
-gives back the original words. ``Chunk.ids`` are without boundary tokens (see
+``Chunk.text`` is the chunk's normalised text (numbers and symbols spelled out, so that a long
+amount like "$1,234,567.89" splits between its words); joining the chunks' words gives back the
+normalised paragraph's words. ``Chunk.ids`` are without boundary tokens (see
 ``Tokenizer.model_input``). ``Chunk.pause_s`` is the silence to insert after the chunk: paragraph
 break ``PAUSE_PARAGRAPH``, sentence end ``PAUSE_SENTENCE``, clause break ``PAUSE_CLAUSE``, a split
 between words ``PAUSE_WORD``; the last chunk of the text gets 0.
@@ -24,7 +25,7 @@ from typing import Iterator, List, Optional, Tuple
 from kokoro_litert.errors import TextError
 
 from .g2p import PUNCTUATION
-from .normalize import NON_TERMINAL_ABBREVIATIONS
+from .normalize import NON_TERMINAL_ABBREVIATIONS, normalize
 
 __all__ = ["Chunk", "split_text", "PAUSE_PARAGRAPH", "PAUSE_SENTENCE", "PAUSE_CLAUSE", "PAUSE_WORD"]
 
@@ -112,7 +113,7 @@ class _Splitter:
         return len(ids) + 2 <= self.max_tokens
 
     def encode(self, text: str) -> Tuple[str, List[int]]:
-        ps = self.g2p.phonemize(text)
+        ps = self.g2p.phonemize(text, normalized=True)
         return ps, self.tok.encode(ps)
 
     def join(self, a: Tuple[str, List[int]], b: Tuple[str, List[int]]) -> Tuple[str, List[int]]:
@@ -184,6 +185,8 @@ def split_text(text: str, g2p, tokenizer, max_tokens: int) -> Iterator[Chunk]:
     splitter = _Splitter(g2p, tokenizer, max_tokens)
     pending: Optional[Chunk] = None
     for para in _paragraphs(text):
+        # Normalise first, so numbers and symbols become the words that are counted and split.
+        para = normalize(para)
         para_chunks = []
         for sent in _sentences(para):
             sent = _strip(para, sent)

@@ -59,3 +59,29 @@ def make_tiny_kmodel(seed: int = 0, tmp_dir=None):
 @pytest.fixture(scope="session")
 def tiny_kmodel():
     return make_tiny_kmodel()
+
+
+@pytest.fixture(scope="session")
+def real_bundle():
+    """The CI bundle (T=32, L=128) built from the real weights by the real CLI, parity gate included.
+    Converted graphs are cached by content hash, so after the first build this takes seconds."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kokoro_litert.cache import cache_dir
+
+    out = Path(os.environ.get("KOKORO_LITERT_TEST_BUNDLE") or cache_dir("bundles") / "ci")
+    cmd = [sys.executable, "-m", "kokoro_litert.cli", "build", "--buckets", "ci", "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_kmodel():
+    """hexgrad's PyTorch KModel with the real (rebuilt) weights, loaded strictly."""
+    from kokoro_litert.converter.weights import build_reference, load_checkpoint
+
+    return build_reference(load_checkpoint("onnx"))

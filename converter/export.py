@@ -74,10 +74,10 @@ def graph_jobs(kmodel: torch.nn.Module, spec: BucketSpec) -> list[GraphJob]:
 
 
 def _cache_key(job: GraphJob, weights_sha: str) -> str:
-    import litert_torch
+    from importlib.metadata import version
 
     h = hashlib.sha256()
-    for part in (weights_sha, job.name, ",".join(job.signatures), litert_torch.__version__, torch.__version__):
+    for part in (weights_sha, job.name, ",".join(job.signatures), version("litert-torch"), torch.__version__):
         h.update(part.encode() + b"\0")
     for module in (graphs, masked):
         h.update(Path(module.__file__).read_bytes())
@@ -112,10 +112,10 @@ def _quiet(verbose: bool):
 
 
 def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
-    import litert_torch
-
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "y" if verbose else "n")
     with _quiet(verbose), torch.no_grad():
+        import litert_torch  # its import prints native warnings too
+
         converter = litert_torch.Converter()
         for name, inputs in job.signatures.items():
             converter.signature(name, job.module, sample_kwargs=inputs)

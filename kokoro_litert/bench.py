@@ -312,7 +312,12 @@ def run_worker(spec: dict) -> dict:
     load_rss = _vm_hwm_mb()
     for _ in range(spec["warmup"]):
         engine.run()
-    runs = [engine.run() for _ in range(spec["runs"])]
+    runs = []
+    for _ in range(spec["runs"]):
+        cpu = time.process_time()
+        result = engine.run()
+        result["cpu_s"] = time.process_time() - cpu  # all threads of this process
+        runs.append(result)
     return {"load_s": load_s, "load_peak_rss_mb": load_rss, "runs": runs, "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -349,13 +354,21 @@ def _prepare_texts(bundle, names: list[str]) -> dict:
 def _spawn(spec: dict, workdir: Path, tag: str) -> dict:
     spec_path, out_path, log_path = (workdir / f"{tag}.{ext}" for ext in ("spec.json", "result.json", "log"))
     spec_path.write_text(json.dumps(spec))
+    load = _loadavg()
     cmd = [sys.executable, "-m", "kokoro_litert.bench", "--worker", str(spec_path), "--out", str(out_path)]
     with open(log_path, "wb") as log:
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_set_threads_env(spec["threads"])).returncode
     if rc != 0 or not out_path.is_file():
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
         return {"error": f"worker exited with {rc}", "log_tail": tail}
-    return json.loads(out_path.read_text())
+    return {**json.loads(out_path.read_text()), "loadavg_before": load, "loadavg_after": _loadavg()}
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def _summarize(engine: str, text: str, threads: int, raw: dict) -> dict:
@@ -382,6 +395,8 @@ def _summarize(engine: str, text: str, threads: int, raw: dict) -> dict:
         "peak_rss_mb": raw["peak_rss_mb"],
         "load_peak_rss_mb": raw.get("load_peak_rss_mb"),
         "load_s": raw["load_s"],
+        "cpu_s_best_run": runs[best].get("cpu_s"),
+        "loadavg_1m": [raw.get("loadavg_before"), raw.get("loadavg_after")],
         "stages": {},
         "stage_share": {},
     })
@@ -421,16 +436,18 @@ def format_tables(report: dict) -> str:
     lines = [f"machine: {m.get('cpu_model')}, {m.get('usable_cpus')} usable CPUs "
              f"({m.get('physical_cores', '?')} physical cores), {m.get('mem_total_mb')} MB; "
              f"bundle buckets T{report['bundle']['tokens']} L{report['bundle']['frames']}; "
-             f"voice {report['voice']}, warm-up 1, best/median of {report['runs']}", ""]
+             f"voice {report['voice']}, warm-up 1, best/median of {report['runs']}; "
+             f"load = 1-min load average before each worker", ""]
     head = (f"{'text':<7}{'thr':>4}  {'engine':<17}{'audio_s':>8}{'best_s':>8}{'median_s':>9}{'RTF':>7}"
-            f"{'1st_audio_s':>12}{'peak_RSS_MB':>12}")
+            f"{'1st_audio_s':>12}{'peak_RSS_MB':>12}{'load':>6}")
     lines += [head, "-" * len(head)]
     for r in report["results"]:
         if "error" in r:
             lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<17}ERROR: {r['error']}")
             continue
         lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<17}{r['audio_s']:>8.2f}{r['best_s']:>8.3f}"
-                     f"{r['median_s']:>9.3f}{r['rtf']:>7.3f}{r['first_audio_s']:>12.3f}{r['peak_rss_mb']:>12.0f}")
+                     f"{r['median_s']:>9.3f}{r['rtf']:>7.3f}{r['first_audio_s']:>12.3f}{r['peak_rss_mb']:>12.0f}"
+                     f"{_fmt(r['loadavg_1m'][0]):>6}")
     if report["ratios"]:
         lines += ["", "LiteRT / other (ids->audio RTF, best; < 1 means LiteRT is faster / smaller)"]
         head = f"{'text':<7}{'thr':>4}  {'vs':<13}{'RTF':>7}{'RTF_med':>9}{'1st_audio':>10}{'peak_RSS':>10}"
@@ -450,6 +467,10 @@ def format_tables(report: dict) -> str:
             cells = "".join(f"{r['stages'][s]:>8.3f} ({100 * r['stage_share'][s]:>3.0f}%)" for s in STAGES)
             lines.append(f"{r['text']:<7}{r['threads']:>4}  {cells}")
     return "\n".join(lines)
+
+
+def _fmt(x) -> str:
+    return "?" if x is None else f"{x:.1f}"
 
 
 def _parse_threads(value: str) -> list[int]:
@@ -501,7 +522,10 @@ def main(args) -> dict:
         "notes": ("best_s/median_s: end-to-end wall time (LiteRT from text, G2P included; others from the same "
                   "token ids); rtf = best_s / audio_s (speech only, inserted pauses excluded); ratios compare "
                   "ids->audio time (synth_*), < 1 means LiteRT is faster/smaller; peak_rss_mb is ru_maxrss of a "
-                  "fresh process per configuration."),
+                  "fresh process per configuration; loadavg_1m (before, after the worker) shows load from other "
+                  "processes, cpu_s_best_run is the worker's CPU time (all threads) over its best run; "
+                  "multi-threaded engines (PyTorch's OpenMP above all) slow down sharply when another "
+                  "process holds a core."),
         "results": [],
         "ratios": [],
     }

@@ -83,6 +83,9 @@ def _cmd_say(args) -> None:
     from .runtime import Kokoro
 
     text = DEMO_TEXT if args.demo else _read_text(args)
+    if args.output and not args.stream and not Path(args.output).resolve().parent.is_dir():
+        # fail before any work, and never create directories the user did not ask for
+        raise FileNotFoundError(f"{args.output}: directory {Path(args.output).parent} does not exist")
     tts = Kokoro(args.bundle, threads=args.threads)
     start = time.perf_counter()
     if args.stream:
@@ -104,16 +107,20 @@ def _cmd_say(args) -> None:
 
 
 def _stream_stdout(tts, text: str, args) -> None:
+    import itertools
+
     import numpy as np
 
     out = sys.stdout.buffer
+    chunks = tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed)
+    first = next(chunks)  # bad text, voice or speed fail here, before any byte is written
     if args.stream == "wav":  # a WAV header with an open-ended length, as players accept for pipes
         import struct
 
         sr = tts.sample_rate
         out.write(b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
                   struct.pack("<IHHIIHH", 16, 1, 1, sr, sr * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
-    for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed):
+    for chunk in itertools.chain([first], chunks):
         pcm = (np.clip(chunk.samples, -1, 1) * 32767).astype("<i2")
         out.write(pcm.tobytes())
         out.flush()
@@ -180,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"kokoro-litert: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # unreadable --file, unwritable output, ...: one line, no traceback
+        print(f"kokoro-litert: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kokoro-litert: interrupted", file=sys.stderr)
         return 130

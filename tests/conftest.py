@@ -34,20 +34,15 @@ TINY_CONFIG = {
 }
 
 
-def make_tiny_kmodel(seed: int = 0, tmp_dir=None):
-    """Kokoro's architecture with small ALBERT/generator widths and random weights (incl. the
-    AdaIN affine terms the real checkpoint leaves at 1/0, so masking bugs cannot hide there)."""
-    import tempfile
-    from pathlib import Path
-
+def make_tiny_kmodel(seed: int = 0):
+    """Kokoro's architecture with a small ALBERT and random weights (incl. the AdaIN affine terms
+    the real checkpoint leaves at 1/0, so masking bugs cannot hide there)."""
     import torch
-    from kokoro import KModel
+
+    from kokoro_litert.converter.onnx_rebuild import new_kmodel
 
     torch.manual_seed(seed)
-    with tempfile.TemporaryDirectory() as d:
-        empty = Path(d, "empty.pth")
-        torch.save({}, empty)  # KModel loads nothing from an empty dict: random init stays
-        model = KModel(repo_id="hexgrad/Kokoro-82M", config=TINY_CONFIG, model=str(empty)).eval()
+    model = new_kmodel(TINY_CONFIG)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.InstanceNorm1d) and module.affine:

@@ -1,0 +1,127 @@
+package dev.kokorolitert.core;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bundle's manifest.json (format 1), the same fields runtime/bundle.py reads.
+ * File integrity (sizes, sha256) is the Python runtime's job at build/verify time; the app
+ * trusts the files it ships in its assets.
+ */
+public final class Manifest {
+    public static final int FORMAT_VERSION = 1;
+
+    public final int[] tokenBuckets;   // sorted
+    public final int[] frameBuckets;   // sorted
+    /** symbol (one Unicode code point) -> id. */
+    public final Map<Integer, Integer> vocab;
+    public final int sampleRate, nFft, hop, samplesPerFrame, sourceFramesPerFrame;
+    public final double sineAmp, noiseStd, voicedThreshold;
+    public final int harmonics;
+    public final double[] lLinearWeight; // [harmonics + 1]
+    public final double lLinearBias;
+    /** graph name ("predictor", "prosody", "vocoder") -> file name in the bundle. */
+    public final Map<String, String> graphFiles;
+    public final String voicesFile;
+    public final List<String> voiceNames;
+    public final Map<String, Object> raw;
+
+    public Manifest(String json) {
+        raw = Json.obj(Json.parse(json), "manifest");
+        Object fmt = raw.get("format");
+        if (!(fmt instanceof Long) || (Long) fmt != FORMAT_VERSION)
+            throw new IllegalArgumentException("manifest: format " + fmt + ", this runtime reads " + FORMAT_VERSION);
+        Map<String, Object> buckets = Json.obj(raw.get("buckets"), "buckets");
+        tokenBuckets = sortedInts(Json.arr(buckets.get("tokens"), "buckets.tokens"), "buckets.tokens");
+        frameBuckets = sortedInts(Json.arr(buckets.get("frames"), "buckets.frames"), "buckets.frames");
+
+        Map<Integer, Integer> v = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : Json.obj(raw.get("vocab"), "vocab").entrySet()) {
+            String sym = e.getKey();
+            if (sym.codePointCount(0, sym.length()) != 1)
+                throw new IllegalArgumentException("manifest: vocab symbol '" + sym + "' is not one character");
+            v.put(sym.codePointAt(0), Json.integer(e.getValue(), "vocab." + sym));
+        }
+        vocab = Collections.unmodifiableMap(v);
+
+        Map<String, Object> audio = Json.obj(raw.get("audio"), "audio");
+        sampleRate = Json.integer(audio.get("sample_rate"), "audio.sample_rate");
+        nFft = Json.integer(audio.get("n_fft"), "audio.n_fft");
+        hop = Json.integer(audio.get("hop"), "audio.hop");
+        samplesPerFrame = Json.integer(audio.get("samples_per_frame"), "audio.samples_per_frame");
+        sourceFramesPerFrame = Json.integer(audio.get("source_frames_per_frame"), "audio.source_frames_per_frame");
+
+        Map<String, Object> src = Json.obj(raw.get("source"), "source");
+        harmonics = Json.integer(src.get("harmonics"), "source.harmonics");
+        sineAmp = Json.num(src.get("sine_amp"), "source.sine_amp");
+        noiseStd = Json.num(src.get("noise_std"), "source.noise_std");
+        voicedThreshold = Json.num(src.get("voiced_threshold"), "source.voiced_threshold");
+        List<Object> w = Json.arr(src.get("l_linear_weight"), "source.l_linear_weight");
+        lLinearWeight = new double[w.size()];
+        for (int i = 0; i < w.size(); i++) lLinearWeight[i] = Json.num(w.get(i), "source.l_linear_weight");
+        List<Object> b = Json.arr(src.get("l_linear_bias"), "source.l_linear_bias");
+        lLinearBias = Json.num(b.get(0), "source.l_linear_bias");
+        if (lLinearWeight.length != harmonics + 1)
+            throw new IllegalArgumentException("manifest: l_linear_weight has " + lLinearWeight.length + " values, need " + (harmonics + 1));
+        if (sampleRate != Dsp.SAMPLE_RATE || nFft != Dsp.N_FFT || hop != Dsp.HOP || samplesPerFrame != 2 * Dsp.UPSAMPLE_SCALE)
+            throw new IllegalArgumentException("manifest: audio parameters differ from Kokoro-82M's (24 kHz, n_fft 20, hop 5)");
+
+        Map<String, String> g = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : Json.obj(raw.get("graphs"), "graphs").entrySet())
+            g.put(e.getKey(), Json.str(Json.obj(e.getValue(), "graphs." + e.getKey()).get("file"), "graphs." + e.getKey() + ".file"));
+        graphFiles = Collections.unmodifiableMap(g);
+
+        Map<String, Object> voices = Json.obj(raw.get("voices"), "voices");
+        voicesFile = Json.str(voices.get("file"), "voices.file");
+        List<String> names = new ArrayList<>();
+        for (Object o : Json.arr(voices.get("names"), "voices.names")) names.add(Json.str(o, "voices.names"));
+        voiceNames = Collections.unmodifiableList(names);
+    }
+
+    public static Manifest read(InputStream in) throws IOException {
+        return new Manifest(new String(readAll(in), StandardCharsets.UTF_8));
+    }
+
+    static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buf)) > 0) out.write(buf, 0, n);
+        return out.toByteArray();
+    }
+
+    private static int[] sortedInts(List<Object> list, String what) {
+        int[] a = new int[list.size()];
+        for (int i = 0; i < a.length; i++) a[i] = Json.integer(list.get(i), what);
+        java.util.Arrays.sort(a);
+        if (a.length == 0) throw new IllegalArgumentException("manifest: " + what + " is empty");
+        return a;
+    }
+
+    /** Smallest token bucket >= n, or -1 (bundle.pick_tokens). */
+    public int pickTokens(int n) {
+        for (int t : tokenBuckets) if (t >= n) return t;
+        return -1;
+    }
+
+    /** Smallest frame bucket >= n, or -1 (bundle.pick_frames). */
+    public int pickFrames(int n) {
+        for (int f : frameBuckets) if (f >= n) return f;
+        return -1;
+    }
+
+    public static String tokenSignature(int t) {
+        return "T" + t;
+    }
+
+    public static String frameSignature(int frames) {
+        return "L" + frames;
+    }
+}

@@ -1,0 +1,311 @@
+"""The runtime on the real bundle: parity with the PyTorch reference, end-to-end synthesis,
+long-text streaming memory, no torch at deploy time, and thread safety.
+
+Everything here is real: the CI bundle (T=32/L=128) converted from the real weights, LiteRT, and
+hexgrad's KModel as the reference. Numbers are printed (run with ``-s`` to see them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+from kokoro_litert.converter import fidelity
+from kokoro_litert.runtime import Kokoro, dsp
+from kokoro_litert.runtime.voices import style_for
+
+pytestmark = pytest.mark.real
+
+# Held-out text written for these tests: not in converter/parity_sentences.txt.
+HELD_OUT = [
+    "Rain tapped softly on the greenhouse roof while the gardener sorted seeds into paper envelopes.",
+    "Could you pass me the salt, please? This soup tastes a little bland tonight.",
+    "The train to the coast was late again, so we shared a sandwich on the cold platform.",
+]
+MIN_CORR = 0.999
+SR = 24000
+
+
+@pytest.fixture(scope="module")
+def tts(real_bundle):
+    return Kokoro(real_bundle, threads=2)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Runtime audio vs the unpadded PyTorch reference (same phonemes, voice row, source noise)
+# --------------------------------------------------------------------------------------------
+
+
+def _parity(tts: Kokoro, kmodel, ids: list[int], pack: np.ndarray, speed: float = 1.0, seed: int = 0) -> dict:
+    """One chunk through ``Engine.speak`` and through ``reference_speech``, with the same source
+    noise (drawn on the host from ``seed``) turned into the source STFT by the same host code."""
+    import torch
+
+    from kokoro_litert.converter.reference import reference_speech
+
+    engine = tts.engine
+    style = style_for(pack, len(ids))
+    noise_cache: dict[int, dsp.SourceNoise] = {}
+
+    def noise_for(samples: int) -> dsp.SourceNoise:
+        if samples not in noise_cache:
+            noise_cache[samples] = dsp.SourceNoise.draw(np.random.default_rng(seed), samples)
+        return noise_cache[samples]
+
+    def source_fn(f0: np.ndarray) -> np.ndarray:
+        return engine.source_stft(f0, noise_for(len(f0) * dsp.UPSAMPLE_SCALE))
+
+    input_ids = tts.tokenizer.model_input(ids)
+    ref = reference_speech(kmodel, torch.tensor([input_ids]), torch.from_numpy(style), source_fn, speed)
+    ref_audio = ref["audio"][0].numpy()
+    ref_durations = ref["durations"].numpy()
+    frames = int(ref_durations.sum())
+    lite = engine.speak(ids, style, speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True)
+    metrics = fidelity.compare(lite.audio, ref_audio)
+    return {
+        "tokens": len(input_ids),
+        "frames": frames,
+        "speed": speed,
+        "durations_equal": bool(np.array_equal(lite.durations, ref_durations)),
+        "samples": (len(lite.audio), len(ref_audio)),
+        "f0_max_abs": float(np.max(np.abs(lite.stages["f0"] - ref["f0"][0].numpy()))),
+        **metrics,
+    }
+
+
+def _check(case: dict, label: str) -> None:
+    print(f"\n  parity {label}: {case['tokens']} tokens, {case['frames']} frames, speed {case['speed']}: "
+          f"corr {case['magspec_corr']:.6f}, log-mel {case['logmel_db']:.4f} dB (p99 {case['logmel_db_p99']:.3f}), "
+          f"f0 max abs {case['f0_max_abs']:.2e}, durations equal {case['durations_equal']}")
+    assert case["durations_equal"], f"{label}: rounded durations differ from PyTorch"
+    assert case["samples"][0] == case["samples"][1]
+    assert case["magspec_corr"] >= MIN_CORR, f"{label}: magspec corr {case['magspec_corr']:.5f} < {MIN_CORR}"
+
+
+@pytest.mark.parametrize("sentence", HELD_OUT, ids=["greenhouse", "salt", "train"])
+def test_runtime_matches_pytorch_reference(tts, real_kmodel, sentence):
+    pack = tts.voices.get("af_heart")
+    chunks = list(tts.chunks(sentence))
+    assert chunks
+    for i, chunk in enumerate(chunks):
+        _check(_parity(tts, real_kmodel, chunk.ids, pack, seed=i), f"{chunk.text!r}")
+
+
+def test_runtime_matches_reference_at_speed_1_3(tts, real_kmodel):
+    chunk = next(iter(tts.chunks(HELD_OUT[0])))
+    case = _parity(tts, real_kmodel, chunk.ids, tts.voices.get("af_heart"), speed=1.3, seed=5)
+    _check(case, f"{chunk.text!r} @1.3")
+    at_1 = int(dsp.durations_to_frames(tts.engine.predict(tts.tokenizer.model_input(chunk.ids),
+                                                              style_for(tts.voices.get("af_heart"), len(chunk.ids)))
+                                       ["durations"], 1.0).sum())
+    assert case["frames"] < at_1  # faster speech: fewer frames
+
+
+def test_runtime_matches_reference_with_blended_voice(tts, real_kmodel):
+    blend = tts.voices.get("af_heart:0.6,am_michael:0.4")
+    expected = 0.6 * tts.voices.get("af_heart").astype(np.float64) + 0.4 * tts.voices.get("am_michael")
+    np.testing.assert_allclose(blend, expected, atol=1e-6)
+    chunk = next(iter(tts.chunks(HELD_OUT[2])))
+    _check(_parity(tts, real_kmodel, chunk.ids, blend, seed=3), f"{chunk.text!r} blend")
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Kokoro.synthesize end to end
+# --------------------------------------------------------------------------------------------
+
+SENTENCE = "A gentle breeze carried the smell of fresh bread down the narrow street."
+
+
+def test_synthesize_gives_plausible_audio(tts):
+    audio = tts.synthesize(SENTENCE, voice="af_heart")
+    x = audio.samples
+    words = len(SENTENCE.split())
+    rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+    print(f"\n  synthesize: {words} words -> {audio.duration_s:.2f} s, {len(audio.chunks)} chunks, "
+          f"peak {np.abs(x).max():.3f}, rms {rms:.4f}")
+    assert audio.sample_rate == SR and x.dtype == np.float32 and x.ndim == 1
+    assert np.isfinite(x).all()
+    assert np.abs(x).max() <= 1.0
+    assert 0.15 * words <= audio.duration_s <= 1.0 * words  # 1 to ~7 words per second
+    assert rms > 0.01  # not silent
+    # speech in every chunk, not a silent chunk padded with its pause
+    for c in audio.chunks:
+        assert np.abs(c.samples).max() > 0.05, c.text
+    assert audio.phonemes and all(c.phonemes for c in audio.chunks)
+
+
+def test_synthesize_seed_reproducibility(tts):
+    a = tts.synthesize(SENTENCE, seed=1).samples
+    b = tts.synthesize(SENTENCE, seed=1).samples
+    c = tts.synthesize(SENTENCE, seed=2).samples
+    np.testing.assert_array_equal(a, b)
+    assert len(a) == len(c)  # the seed only moves the source noise, never the durations
+    assert not np.array_equal(a, c)
+    corr = fidelity.compare(a, c)["magspec_corr"]
+    print(f"\n  seed 1 vs seed 2: magspec corr {corr:.4f}, max abs diff {np.abs(a - c).max():.4f}")
+    assert corr > 0.9  # same speech, different excitation noise
+
+
+def test_speed_changes_length(tts):
+    fast = tts.synthesize(SENTENCE, speed=2.0)
+    slow = tts.synthesize(SENTENCE, speed=0.5)
+    print(f"\n  speed 2.0: {fast.duration_s:.2f} s, speed 0.5: {slow.duration_s:.2f} s")
+    assert fast.duration_s < 0.5 * slow.duration_s
+    with pytest.raises(ValueError, match="speed"):
+        tts.synthesize(SENTENCE, speed=2.5)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Streaming a long text: memory does not grow with its length
+# --------------------------------------------------------------------------------------------
+
+STREAM_WORDS = 2000  # the floor set by the issue
+MAX_RSS_GROWTH_MB = 40
+
+
+def long_text(min_words: int, seed: int = 7) -> str:
+    """Varied English prose of at least ``min_words`` words: statements, questions, exclamations,
+    clauses, numbers and paragraph breaks, drawn from a seeded generator."""
+    rnd = random.Random(seed)
+    subjects = ["the old sailor", "a curious child", "my neighbour", "the young doctor", "our teacher",
+                "the tired farmer", "a quiet stranger", "the baker", "her brother", "the small dog",
+                "the mayor", "two students", "the night nurse", "a travelling musician", "my grandmother"]
+    verbs = ["carried", "painted", "found", "repaired", "described", "ignored", "borrowed", "watched",
+             "cleaned", "forgot", "noticed", "wrapped", "measured", "sold", "photographed"]
+    objects = ["a wooden chair", "the broken clock", "an empty basket", "the blue umbrella", "a letter from home",
+               "the heavy suitcase", "a map of the valley", "the garden gate", "a jar of honey",
+               "the kitchen window", "a pair of boots", "the library books", "a silver spoon", "the rusty bicycle"]
+    tails = ["before the rain began", "after a long day at work", "near the river", "without saying a word",
+             "in the early morning", "while the kettle boiled", "on the way to the market", "for no clear reason",
+             "at {n} o'clock", "for {n} minutes", "with {n} friends"]
+    openers = ["", "", "", "later, ", "meanwhile, ", "of course, ", "yesterday, ", "still, "]
+    questions = ["Did anyone see where it went?", "Why would they do that?", "Who left the door open?"]
+    out, words = [], 0
+    while words < min_words:
+        r = rnd.random()
+        if r < 0.1:
+            s = rnd.choice(questions)
+        elif r < 0.2:
+            s = f"What a strange day it was for {rnd.choice(subjects)}!"
+        else:
+            tail = rnd.choice(tails).format(n=rnd.randint(2, 12))
+            s = f"{rnd.choice(openers)}{rnd.choice(subjects)} {rnd.choice(verbs)} {rnd.choice(objects)} {tail}."
+        s = s[0].upper() + s[1:]
+        out.append(s)
+        words += len(s.split())
+        if rnd.random() < 0.12:
+            out.append("\n\n")
+    return " ".join(out).replace(" \n\n ", "\n\n")
+
+
+STREAM_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from kokoro_litert.runtime import Kokoro
+
+    def rss_mb():
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+
+    bundle, text = sys.argv[1], sys.stdin.read()
+    tts = Kokoro(bundle, threads=2)
+    t0 = time.perf_counter()
+    n = samples = 0
+    rss_10 = peak = None
+    for chunk in tts.stream(text, voice="af_heart"):  # each chunk is dropped once counted
+        n += 1
+        samples += len(chunk.samples)
+        if n == 10:
+            rss_10 = peak = rss_mb()
+        elif n > 10:
+            peak = max(peak, rss_mb())
+    print(json.dumps({"chunks": n, "audio_s": samples / tts.sample_rate, "rss_at_10_mb": rss_10,
+                      "rss_peak_mb": peak, "rss_end_mb": rss_mb(), "wall_s": time.perf_counter() - t0}))
+    """
+)
+
+
+def test_streaming_long_text_memory_is_flat(real_bundle):
+    text = long_text(STREAM_WORDS)
+    words = len(text.split())
+    assert words >= STREAM_WORDS
+    result = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(real_bundle)], input=text,
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    r = json.loads(result.stdout.strip().splitlines()[-1])
+    growth = r["rss_end_mb"] - r["rss_at_10_mb"]
+    peak_growth = r["rss_peak_mb"] - r["rss_at_10_mb"]
+    print(f"\n  streamed {words} words ({len(text)} chars) in {r['chunks']} chunks, {r['audio_s']:.0f} s of audio "
+          f"in {r['wall_s']:.0f} s; RSS after 10 chunks {r['rss_at_10_mb']:.1f} MB, peak {r['rss_peak_mb']:.1f} MB, "
+          f"end {r['rss_end_mb']:.1f} MB (growth {growth:+.1f} MB, peak growth {peak_growth:+.1f} MB)")
+    assert r["chunks"] > 100 and r["chunks"] >= words / 12  # chunks kept coming to the end
+    assert r["audio_s"] >= 0.15 * words
+    assert growth < MAX_RSS_GROWTH_MB and peak_growth < MAX_RSS_GROWTH_MB
+
+
+# --------------------------------------------------------------------------------------------
+# 4. The deploy-time runtime never imports torch
+# --------------------------------------------------------------------------------------------
+
+NO_TORCH_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    heavy = ("torch", "torchaudio", "litert_torch", "transformers", "kokoro", "kokoro_litert.converter")
+    def loaded():
+        return sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy))
+    import kokoro_litert.runtime
+    after_import = loaded()
+    from kokoro_litert.runtime import Kokoro
+    audio = Kokoro(sys.argv[1]).synthesize("Hello there, how are you today?")
+    print(json.dumps({"after_import": after_import, "after_synthesize": loaded(), "seconds": audio.duration_s}))
+    """
+)
+
+
+def test_runtime_imports_no_torch(real_bundle):
+    result = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, str(real_bundle)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    r = json.loads(result.stdout.strip().splitlines()[-1])
+    assert r["after_import"] == []
+    assert r["after_synthesize"] == []
+    assert r["seconds"] > 0.5
+
+
+# --------------------------------------------------------------------------------------------
+# 5. One instance shared by two threads
+# --------------------------------------------------------------------------------------------
+
+
+def test_concurrent_use_matches_sequential(tts):
+    texts = ["Two threads can share one voice without trouble.", SENTENCE]
+    sequential = [tts.synthesize(t, seed=4).samples for t in texts]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(texts))
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = tts.synthesize(texts[i], seed=4).samples
+        except BaseException as e:  # reported below, in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    for i, expected in enumerate(sequential):
+        np.testing.assert_array_equal(results[i], expected)

@@ -67,7 +67,7 @@ def graph_jobs(kmodel: torch.nn.Module, spec: BucketSpec) -> list[GraphJob]:
         GraphJob("predictor", graphs.PredictorGraph(kmodel).eval(),
                  {token_signature(t): sample_inputs("predictor", t, spf) for t in spec.tokens}),
         GraphJob("prosody", graphs.ProsodyGraph(kmodel).eval(),
-                 {frame_signature(f): sample_inputs("prosody", f, spf) for f in spec.frames}),
+                 {frame_signature(f): sample_inputs("prosody", f, spf) for f in spec.prosody_frames}),
         GraphJob("vocoder", graphs.VocoderGraph(kmodel).eval(),
                  {frame_signature(f): sample_inputs("vocoder", f, spf) for f in spec.frames}),
     ]
@@ -206,7 +206,7 @@ def build_bundle(
         "model": {"id": "hexgrad/Kokoro-82M", "version": "1.0", "weights_source": ckpt.source,
                   "weights_sha256": ckpt.sha256, "parameters_matched": ckpt.matched, "parameters_total": ckpt.total},
         "precision": "fp32",
-        "buckets": {"tokens": list(spec.tokens), "frames": list(spec.frames)},
+        "buckets": {"tokens": list(spec.tokens), "prosody_frames": list(spec.prosody_frames), "frames": list(spec.frames)},
         "graphs": entries,
         "voices": {"file": voices.name, "bytes": voices.stat().st_size, "sha256": sha256_file(voices),
                    "names": bank.names(), "shape": [510, STYLE]},

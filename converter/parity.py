@@ -157,6 +157,7 @@ def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int
         "speed": case.speed,
         "T": engine.bundle.pick_tokens(case.tokens),
         "L": engine.bundle.pick_frames(frames),
+        "prosody_L": engine.bundle.pick_frames(frames, "prosody"),
         "durations_equal": bool(np.array_equal(lite.durations, ref["durations"])),
         "magspec_corr": metrics["magspec_corr"],
         "logmel_db": metrics["logmel_db"],

@@ -47,7 +47,8 @@ class Bundle:
             raise BundleError(f"{path}: format {self.manifest.get('format')!r}, this runtime reads {FORMAT_VERSION}")
         m = self.manifest
         self.tokens: list[int] = sorted(m["buckets"]["tokens"])
-        self.frames: list[int] = sorted(m["buckets"]["frames"])
+        self.frames: list[int] = sorted(m["buckets"]["frames"])  # vocoder buckets
+        self.prosody_frames: list[int] = sorted(m["buckets"]["prosody_frames"])
         self.vocab: dict[str, int] = m["vocab"]
         self.sample_rate: int = m["audio"]["sample_rate"]
         self.samples_per_frame: int = m["audio"]["samples_per_frame"]
@@ -69,7 +70,7 @@ class Bundle:
     def _check_signatures(self) -> None:
         expected = {
             "predictor": {token_signature(t) for t in self.tokens},
-            "prosody": {frame_signature(f) for f in self.frames},
+            "prosody": {frame_signature(f) for f in self.prosody_frames},
             "vocoder": {frame_signature(f) for f in self.frames},
         }
         for graph in GRAPHS:
@@ -91,8 +92,9 @@ class Bundle:
     def pick_tokens(self, n: int) -> int | None:
         return next((t for t in self.tokens if t >= n), None)
 
-    def pick_frames(self, n: int) -> int | None:
-        return next((f for f in self.frames if f >= n), None)
+    def pick_frames(self, n: int, graph: str = "vocoder") -> int | None:
+        sizes = self.prosody_frames if graph == "prosody" else self.frames
+        return next((f for f in sizes if f >= n), None)
 
 
 def load_interpreter(path: Path, threads: int):

@@ -54,8 +54,8 @@ class Engine:
         out = self.predictor(token_signature(t), tokens=tokens, token_mask=mask, style=style)
         return {"durations": out["durations"][0, :n], "d": out["d"][0, :n], "t_en": out["t_en"][0, :, :n]}
 
-    def _frame_bucket(self, frames: int) -> tuple[int, np.ndarray]:
-        size = self.bundle.pick_frames(frames)
+    def _frame_bucket(self, frames: int, graph: str = "vocoder") -> tuple[int, np.ndarray]:
+        size = self.bundle.pick_frames(frames, graph)
         if size is None:
             raise FramesOverflow(f"{frames} frames do not fit the largest frame bucket ({self.bundle.frames[-1]})")
         mask = np.zeros((1, size), np.float32)
@@ -65,7 +65,7 @@ class Engine:
     def prosody_f0n(self, d_frames: np.ndarray, style: np.ndarray) -> dict[str, np.ndarray]:
         """d_frames [frames, 640] -> f0, n [2*frames]."""
         frames = d_frames.shape[0]
-        size, mask = self._frame_bucket(frames)
+        size, mask = self._frame_bucket(frames, "prosody")
         x = np.zeros((1, size, d_frames.shape[1]), np.float32)
         x[0, :frames] = d_frames
         out = self.prosody(frame_signature(size), d_frames=x, style=style, frame_mask=mask)

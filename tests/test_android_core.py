@@ -26,6 +26,13 @@ DEMO = ROOT / "android_demo"
 JNA_CANDIDATES = ("/usr/share/java/jna.jar",)
 APT_HINT = "install them with: apt-get install -y default-jdk-headless libjna-java"
 
+# Limits per case: with source noise (what the app does) the Java and Python pipelines agree to
+# ~2e-4; the noise-free source is ill-conditioned: its unvoiced stretches are constant, so most
+# STFT bins there have |X| ~ 1e-17 and an arbitrary angle that depends on the FFT's rounding, and
+# the vocoder reads that angle. Inside Python alone, numpy's rfft vs a direct DFT moves the
+# noise-free audio by corr 0.9990 / max abs 0.077, so that case gets a looser limit.
+LIMITS = {"clean": (0.995, 0.25), "noisy": (0.999, 2e-3), "fast": (0.999, 2e-3)}  # (min corr, max abs err)
+
 CASES = {
     # name: (phonemes, voice, speed, noise)
     "clean": ("həlˈO wˈɜɹld, ðɪs ɪz ə tˈɛst.", "af_heart", 1.0, "none"),
@@ -60,7 +67,7 @@ def _compile(javac: str, jna: str, out: Path) -> None:
 
 
 def _save(d: Path, name: str, a) -> None:
-    np.save(d / f"{name}.npy", np.asarray(a))
+    np.save(d / f"{name}.npy", np.ascontiguousarray(a))  # C order: the Java reader rejects Fortran order
 
 
 def _f0_curve(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -159,9 +166,8 @@ def _write_fixtures(fx: Path, bundle_dir: Path) -> dict[str, str]:
         _save(fx, f"{name}_audio", utt.audio)
         props.update({f"{name}.phonemes": phonemes, f"{name}.voice": voice, f"{name}.speed": repr(speed),
                       f"{name}.noise": "none" if kind == "none" else f"{name}_noise"})
+        props[f"{name}.min_corr"], props[f"{name}.max_abs_err"] = map(repr, LIMITS[name])
     props["cases"] = ",".join(CASES)
-    props["min_corr"] = "0.999"
-    props["max_abs_err"] = "0.01"
 
     def esc(v: str) -> str:  # java.util.Properties escaping (read with a UTF-8 Reader)
         return v.replace("\\", "\\\\").replace("\n", "\\n").replace(":", "\\:").replace("=", "\\=").replace("#", "\\#")
@@ -195,4 +201,5 @@ def test_android_core_matches_python_runtime(real_bundle, tmp_path):
         want = np.load(fx / f"{name}_audio.npy")
         np.testing.assert_array_equal(np.load(out / f"{name}_durations.npy"), np.load(fx / f"{name}_durations.npy"))
         assert got.shape == want.shape
-        assert np.corrcoef(got, want)[0, 1] >= 0.999
+        assert np.corrcoef(got, want)[0, 1] >= LIMITS[name][0]
+        assert np.abs(got - want).max() <= LIMITS[name][1]

@@ -30,7 +30,7 @@ def test_parity_gate_passed(real_bundle):
 
 def test_manifest_describes_the_graphs(real_bundle):
     m = json.loads((real_bundle / MANIFEST).read_text())
-    assert m["buckets"] == {"tokens": [32], "frames": [128]}
+    assert m["buckets"] == {"tokens": [32], "prosody_frames": [128], "frames": [128]}
     assert m["graphs"]["predictor"]["signatures"]["T32"]["inputs"]["tokens"] == {"shape": [1, 32], "dtype": "int32"}
     assert m["graphs"]["vocoder"]["signatures"]["L128"]["outputs"]["magnitude"]["shape"] == [1, 11, 120 * 128 + 1]
     assert m["model"]["parameters_matched"] > 81_100_000

@@ -82,6 +82,13 @@ public final class JvmParityHarness {
         }
     }
 
+    private static String ms(java.util.Map<String, Long> ns) {
+        StringBuilder b = new StringBuilder("{");
+        for (java.util.Map.Entry<String, Long> e : ns.entrySet())
+            b.append(b.length() > 1 ? ", " : "").append(e.getKey()).append(' ').append(String.format("%.1f", e.getValue() / 1e6)).append(" ms");
+        return b.append('}').toString();
+    }
+
     /** Runs a check, turning an exception into a failure rather than aborting the run. */
     private interface Check { void run() throws Exception; }
 
@@ -215,11 +222,11 @@ public final class JvmParityHarness {
                         + ", vocoder " + graphs.signatures("vocoder"));
             });
             KokoroEngine engine = new KokoroEngine(manifest, graphs);
-            double minCorr = Double.parseDouble(p.getProperty("min_corr"));
-            double maxErr = Double.parseDouble(p.getProperty("max_abs_err"));
             for (String c : p.getProperty("cases").split(",")) {
                 guard("engine " + c, () -> {
                     int[] ids = tok.encode(p.getProperty(c + ".phonemes"));
+                    double minCorr = Double.parseDouble(p.getProperty(c + ".min_corr"));
+                    double maxErr = Double.parseDouble(p.getProperty(c + ".max_abs_err"));
                     float speed = Float.parseFloat(p.getProperty(c + ".speed"));
                     String voice = p.getProperty(c + ".voice");
                     float[] style = voicesBox[0].style(voice, ids.length);
@@ -242,7 +249,7 @@ public final class JvmParityHarness {
                     report("engine " + c, ok, ids.length + " ids, " + voice + ", speed " + speed + ", noise " + noise + ": durations "
                             + (durOk ? "identical" : "DIFFER") + " (" + Dsp.sum(u.durations) + " frames), " + u.audio.length + " samples, corr "
                             + String.format("%.7f", r) + ", max abs err " + String.format("%.3g", e) + " (peak " + String.format("%.3f", maxAbs(want))
-                            + "), " + String.format("%.0f", ms) + " ms " + u.timingsNs.toString().replaceAll("(\\d+)\\d{6}([,}])", "$1ms$2"));
+                            + "; limits corr >= " + minCorr + ", max abs <= " + maxErr + "), " + String.format("%.0f", ms) + " ms " + ms(u.timingsNs));
                 });
             }
         }

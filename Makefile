@@ -6,9 +6,20 @@ PY     := $(VENV)/bin/python
 KL     := $(VENV)/bin/kokoro-litert
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench clean-bundles
+.PHONY: demo test setup system-deps bench
 
 setup: $(STAMP)
+
+# The JVM tests of android_demo's Java core need a JDK and JNA (Debian packages); installed when
+# run as root and missing. Nothing else comes from apt.
+system-deps:
+	@if ! command -v javac >/dev/null || [ ! -f /usr/share/java/jna.jar ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless libjna-java >/dev/null; \
+	  else \
+	    echo "missing javac or JNA: run as root, or: sudo apt-get install default-jdk-headless libjna-java"; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,7 +33,7 @@ demo: $(STAMP)
 	mkdir -p out
 	$(KL) say --demo -o out/demo.wav
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

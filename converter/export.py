@@ -7,13 +7,11 @@ same inputs is instant and an interrupted build resumes at the graph it stopped 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,8 @@ from kokoro_litert import __version__
 from kokoro_litert.buckets import BucketSpec
 from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError
-from kokoro_litert.runtime.bundle import FORMAT_VERSION, MANIFEST, frame_signature, load_interpreter, token_signature
+from kokoro_litert.native import quiet_native_logs
+from kokoro_litert.runtime.bundle import FORMAT_VERSION, MANIFEST, frame_signature, token_signature
 from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
 
 from . import graphs, masked, sources
@@ -84,36 +83,9 @@ def _cache_key(job: GraphJob, weights_sha: str) -> str:
     return h.hexdigest()
 
 
-@contextlib.contextmanager
-def _quiet(verbose: bool):
-    """Silence native converter logs (they bypass Python's logging) unless verbose."""
-    if verbose:
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-            raise
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-
-
 def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "y" if verbose else "n")
-    with _quiet(verbose), torch.no_grad():
+    with quiet_native_logs(verbose), torch.no_grad():
         import litert_torch  # its import prints native warnings too
 
         converter = litert_torch.Converter()
@@ -128,7 +100,9 @@ def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
 
 
 def _signature_table(path: Path) -> dict:
-    interpreter = load_interpreter(path, 1)
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
     table = {}
     for name in interpreter.get_signature_list():
         runner = interpreter.get_signature_runner(name)

@@ -26,22 +26,23 @@ from torch import nn
 class MaskedBiLSTM(nn.Module):
     """A bidirectional single-layer ``nn.LSTM`` (batch_first) unrolled over a fixed length.
 
-    The input projection of every step is one matmul; both directions advance together in one
-    batched matmul per step, which halves the graph's op count compared with two loops.
+    The input projection of all steps is one matmul. Each step's recurrent product is one
+    FULLY_CONNECTED per direction on the same constant weight tensor, which the runtime's XNNPACK
+    weight cache stores once (a batched matmul would be copied per step: ~2 MB x steps).
     """
 
     def __init__(self, lstm: nn.LSTM):
         super().__init__()
         assert lstm.bidirectional and lstm.num_layers == 1 and lstm.batch_first
+
+        def frozen(*tensors):
+            return nn.Parameter(torch.stack([t.detach() for t in tensors]), requires_grad=False)
+
         self.hidden = lstm.hidden_size
-        self.w_ih = nn.Parameter(torch.stack([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse]).detach(), requires_grad=False)
-        self.w_hh_t = nn.Parameter(
-            torch.stack([lstm.weight_hh_l0.T, lstm.weight_hh_l0_reverse.T]).detach().contiguous(), requires_grad=False
-        )
-        self.bias = nn.Parameter(
-            torch.stack([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse]).detach(),
-            requires_grad=False,
-        )
+        self.w_ih = frozen(lstm.weight_ih_l0, lstm.weight_ih_l0_reverse)  # [2, 4H, C]
+        self.w_hh_fwd = nn.Parameter(lstm.weight_hh_l0.detach().clone(), requires_grad=False)  # [4H, H]
+        self.w_hh_bwd = nn.Parameter(lstm.weight_hh_l0_reverse.detach().clone(), requires_grad=False)
+        self.bias = frozen(lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x [1, T, C], mask [1, 1, T] -> [1, T, 2H]; padded steps of the output are zero."""
@@ -50,22 +51,23 @@ class MaskedBiLSTM(nn.Module):
         proj = torch.einsum("tc,dgc->dtg", x[0], self.w_ih) + self.bias[:, None, :]
         proj = torch.stack([proj[0], proj[1].flip(0)])
         keep_bwd = mask[0, 0].flip(0)
-        h = x.new_zeros(2, 1, h_size)
-        c = x.new_zeros(2, 1, h_size)
+        h = x.new_zeros(2, h_size)
+        c = x.new_zeros(2, h_size)
         outs = []
         for t in range(steps):
-            gates = proj[:, t : t + 1, :] + torch.bmm(h, self.w_hh_t)
+            recurrent = torch.cat([F.linear(h[0:1], self.w_hh_fwd), F.linear(h[1:2], self.w_hh_bwd)])
+            gates = proj[:, t] + recurrent
             sig = torch.sigmoid(gates)
-            i, f, o = sig[..., :h_size], sig[..., h_size : 2 * h_size], sig[..., 3 * h_size :]
-            g = torch.tanh(gates[..., 2 * h_size : 3 * h_size])
+            i, f, o = sig[:, :h_size], sig[:, h_size : 2 * h_size], sig[:, 3 * h_size :]
+            g = torch.tanh(gates[:, 2 * h_size : 3 * h_size])
             c = f * c + i * g
             h = o * torch.tanh(c)
             # The backward direction meets the padded tail first: hold its state at zero there.
-            keep = torch.stack([torch.ones_like(keep_bwd[t]), keep_bwd[t]]).view(2, 1, 1)
+            keep = torch.stack([torch.ones_like(keep_bwd[t]), keep_bwd[t]])[:, None]
             c = c * keep
             h = h * keep
             outs.append(h)
-        seq = torch.cat(outs, dim=1)  # [2, T, H]
+        seq = torch.stack(outs, dim=1)  # [2, T, H]
         out = torch.cat([seq[0], seq[1].flip(0)], dim=-1)[None]
         return out * mask.transpose(1, 2)
 

@@ -43,8 +43,8 @@ VOICE = "af_heart"
 SPEED = 1.0
 SEED = 0
 
-# ~2 s: one chunk even in the CI bundle's T=32 bucket.
-SHORT = "Hello there, how are you today?"
+# ~2 s: 22 phoneme ids, so one chunk even for the CI bundle's T=32 bucket and stream's fast first chunk.
+SHORT = "Hello there, how are you?"
 # ~10 s: two sentences, each fits T=128 / L=512.
 MEDIUM = (
     "Kokoro is a small text to speech model with eighty two million parameters. "
@@ -186,7 +186,9 @@ class _LiteRT:
         first = None
         phonemes = []
         start = time.perf_counter()
-        for i, ch in enumerate(self.tts.stream(spec["text"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"])):
+        kw = {} if spec.get("first_chunk_tokens") is None else {"first_chunk_tokens": spec["first_chunk_tokens"]}
+        stream = self.tts.stream(spec["text"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"], **kw)
+        for i, ch in enumerate(stream):
             if first is None:
                 first = time.perf_counter() - start
             chunk_s += ch.seconds
@@ -200,7 +202,8 @@ class _LiteRT:
         stages["g2p"] = max(total - chunk_s, 0.0)  # everything outside the chunks' own clocks
         stages["joins"] = max(chunk_s - model, 0.0)  # fades, concatenation, pauses
         return {"total_s": total, "synth_s": total - stages["g2p"], "first_audio_s": first,
-                "audio_s": samples / self.sr, "stages": {k: stages.get(k, 0.0) for k in STAGES},
+                "audio_s": samples / self.sr,
+                "stages": {**{k: stages.get(k, 0.0) for k in STAGES}, **stages},  # + any new runtime stage
                 "phonemes_match": phonemes == [c["phonemes"] for c in chunks]}
 
 
@@ -335,18 +338,30 @@ def _worker_main(argv: list[str]) -> int:
 # ------------------------------------------------------------------------------------------ driver
 
 
-def _prepare_texts(bundle, names: list[str]) -> dict:
-    """Phonemize and chunk each text once with the runtime's G2P + chunker (for the bundle's largest T)."""
+def stream_first_chunk_tokens():
+    """The first-chunk token budget ``Kokoro.stream`` uses by default (None: whole sentences), so the
+    chunks phonemized here are the very chunks the runtime streams, and every engine gets the same ones."""
+    import inspect
+
+    from .runtime import Kokoro
+
+    param = inspect.signature(Kokoro.stream).parameters.get("first_chunk_tokens")
+    return None if param is None or param.default is inspect.Parameter.empty else param.default
+
+
+def _prepare_texts(bundle, names: list[str], first_chunk_tokens=None) -> dict:
+    """Phonemize and chunk each text once with the runtime's G2P + chunker, as ``Kokoro.stream`` does."""
     from .runtime.chunker import split_text
     from .runtime.g2p import G2P
     from .runtime.tokenizer import Tokenizer
 
     g2p, tok = G2P(), Tokenizer(bundle.vocab)
+    extra = () if first_chunk_tokens is None else (first_chunk_tokens,)
     out = {}
     for name in names:
         start = time.perf_counter()
         chunks = [{"text": c.text, "phonemes": c.phonemes, "ids": list(c.ids), "pause_s": c.pause_s}
-                  for c in split_text(TEXTS[name], g2p, tok, bundle.tokens[-1])]
+                  for c in split_text(TEXTS[name], g2p, tok, bundle.tokens[-1], *extra)]
         out[name] = {"text": TEXTS[name], "chunks": chunks, "g2p_s": time.perf_counter() - start}
     return out
 
@@ -505,7 +520,8 @@ def main(args) -> dict:
 
     bundle_dir = Path(args.bundle) if getattr(args, "bundle", None) else default_bundle_dir()
     bundle = Bundle(bundle_dir, verify=True)  # once here; workers skip the hashing
-    texts = _prepare_texts(bundle, names)
+    first_chunk_tokens = stream_first_chunk_tokens()
+    texts = _prepare_texts(bundle, names, first_chunk_tokens)
     onnx = fetch_onnx()
     pack = load_npz(bundle.voices_path).get(VOICE)
 
@@ -516,6 +532,7 @@ def main(args) -> dict:
                    "bytes": {g: bundle.path(g).stat().st_size for g in ("predictor", "prosody", "vocoder")}},
         "onnx": {"file": onnx.name, "bytes": onnx.stat().st_size},
         "voice": VOICE, "speed": SPEED, "seed": SEED, "runs": runs, "warmup": 1, "quick": quick,
+        "first_chunk_tokens": first_chunk_tokens,
         "texts": {n: {"text": t["text"], "chunks": len(t["chunks"]), "tokens": sum(len(c["ids"]) for c in t["chunks"]),
                       "phonemes": " ".join(c["phonemes"] for c in t["chunks"]), "g2p_s": t["g2p_s"]}
                   for n, t in texts.items()},
@@ -539,7 +556,8 @@ def main(args) -> dict:
                 bar.set_postfix_str(f"{engine} {name} {th}t")
                 spec = {"engine": engine, "text": texts[name]["text"], "chunks": texts[name]["chunks"],
                         "threads": th, "runs": runs, "warmup": 1, "bundle": str(bundle.dir), "onnx": str(onnx),
-                        "voice": VOICE, "voice_pack": str(pack_path), "speed": SPEED, "seed": SEED}
+                        "voice": VOICE, "voice_pack": str(pack_path), "speed": SPEED, "seed": SEED,
+                        "first_chunk_tokens": first_chunk_tokens}
                 raw = _spawn(spec, tmpdir, f"{engine}-{name}-{th}")
                 report["results"].append(_summarize(engine, name, th, raw))
     report["ratios"] = compute_ratios(report["results"])

@@ -6,15 +6,20 @@ fail their sha256, or whose graphs' signatures disagree with the manifest's buck
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import mmap
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kokoro_litert.cache import cache_dir, sha256_file
 from kokoro_litert.errors import BundleError
+from kokoro_litert.native import quiet_at_exit, quiet_native_logs
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -75,7 +80,7 @@ class Bundle:
         }
         for graph in GRAPHS:
             listed = set(self.manifest["graphs"][graph]["signatures"])
-            actual = set(load_interpreter(self.path(graph), 1).get_signature_list())
+            actual = set(signature_keys(self.path(graph)))
             if listed != expected[graph] or actual != expected[graph]:
                 raise BundleError(
                     f"{self.path(graph)}: signatures {sorted(actual)} / manifest {sorted(listed)} "
@@ -97,23 +102,95 @@ class Bundle:
         return next((f for f in sizes if f >= n), None)
 
 
-def load_interpreter(path: Path, threads: int):
-    from ai_edge_litert.interpreter import Interpreter
+def signature_keys(path: Path) -> list[str]:
+    """The signature names stored in a .tflite file, read from its flatbuffer without compiling it."""
+    from ai_edge_litert import schema_py_generated as schema
 
-    return Interpreter(model_path=str(path), num_threads=threads)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        model = schema.Model.GetRootAs(buf, 0)
+        return [model.SignatureDefs(i).SignatureKey().decode() for i in range(model.SignatureDefsLength())]
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+_ENV = None
+
+
+def _environment():
+    """One LiteRT environment per process, shared by every compiled graph."""
+    global _ENV
+    if _ENV is None:
+        from ai_edge_litert.compiled_model import _create_default_environment
+
+        with quiet_native_logs():
+            _ENV = _create_default_environment()
+    return _ENV
+
+
+@dataclass
+class _Signature:
+    index: int
+    inputs: list[tuple[str, np.dtype]]
+    outputs: list[tuple[str, tuple[int, ...], np.dtype]]
+    in_buffers: list
+    out_buffers: list
 
 
 class GraphRunner:
-    """One graph file; a signature runner per bucket, created on first use and then reused."""
+    """One graph file compiled once (LiteRT CompiledModel on the CPU with XNNPACK).
 
-    def __init__(self, path: Path, threads: int):
-        self._interpreter = load_interpreter(path, threads)
-        self._runners: dict[str, object] = {}
+    Packed weights live in an XNNPACK weight-cache file next to the other caches: the unrolled
+    LSTMs reuse one weight tensor at every step, and without the cache XNNPACK would pack a copy
+    per step (hundreds of MB); with it the weights are stored once and mapped from disk, and
+    later loads skip the packing. Buffers are made once per bucket and reused.
+    """
+
+    def __init__(self, bundle: "Bundle", graph: str, threads: int):
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.cpu_options import CpuOptions
+        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+        from ai_edge_litert.options import Options
+
+        entry = bundle.manifest["graphs"][graph]
+        self._table = entry["signatures"]
+        cache = cache_dir("xnnpack") / f"{graph}-{entry['sha256'][:20]}.xnn"
+        options = Options(HardwareAccelerator.CPU, cpu_options=CpuOptions(num_threads=threads, xnnpack_weight_cache_path=str(cache)))
+        quiet_at_exit()
+        with _file_lock(cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
+            self._model = CompiledModel.from_file(str(bundle.path(graph)), options=options, environment=_environment())
+        self._signatures: dict[str, _Signature] = {}
         self._lock = threading.Lock()
+
+    def _signature(self, name: str) -> _Signature:
+        sig = self._signatures.get(name)
+        if sig is None:
+            index = self._model.get_signature_index(name)
+            names = self._model.get_signature_by_index(index)
+            spec = self._table[name]
+            inputs = [(k, np.dtype(spec["inputs"][k]["dtype"])) for k in names["inputs"]]
+            outputs = [(k, tuple(spec["outputs"][k]["shape"]), np.dtype(spec["outputs"][k]["dtype"])) for k in names["outputs"]]
+            with quiet_native_logs():  # the first buffer write sets LiteRT up, loudly
+                sig = _Signature(index, inputs, outputs, self._model.create_input_buffers(index), self._model.create_output_buffers(index))
+                for (_, dtype), buf, shape in zip(inputs, sig.in_buffers, (spec["inputs"][k]["shape"] for k, _ in inputs)):
+                    buf.write(np.zeros(shape, dtype))
+            self._signatures[name] = sig
+        return sig
 
     def __call__(self, signature: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         with self._lock:
-            runner = self._runners.get(signature)
-            if runner is None:
-                runner = self._runners[signature] = self._interpreter.get_signature_runner(signature)
-            return runner(**inputs)
+            sig = self._signature(signature)
+            for (name, dtype), buf in zip(sig.inputs, sig.in_buffers):
+                buf.write(np.ascontiguousarray(inputs[name], dtype=dtype))
+            self._model.run_by_index(sig.index, sig.in_buffers, sig.out_buffers)
+            return {
+                name: buf.read(int(np.prod(shape)), dtype).reshape(shape)
+                for (name, shape, dtype), buf in zip(sig.outputs, sig.out_buffers)
+            }

@@ -106,11 +106,12 @@ class _Splitter:
     def __init__(self, g2p, tokenizer, max_tokens: int):
         self.g2p = g2p
         self.tok = tokenizer
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens  # hard limit: the largest bucket
+        self.budget = max_tokens  # what chunks aim for (smaller for a fast first chunk)
         self.space = tokenizer.vocab.get(" ")
 
     def fits(self, ids: List[int]) -> bool:
-        return len(ids) + 2 <= self.max_tokens
+        return len(ids) + 2 <= self.budget
 
     def encode(self, text: str) -> Tuple[str, List[int]]:
         ps = self.g2p.phonemize(text, normalized=True)
@@ -135,8 +136,11 @@ class _Splitter:
                     yield self.finish(para, cur)
                     cur = None
                 if level == "word":
-                    raise TextError(
-                        f"word {piece!r} needs {len(ids) + 2} tokens, more than max_tokens={self.max_tokens}")
+                    if len(ids) + 2 > self.max_tokens:
+                        raise TextError(
+                            f"word {piece!r} needs {len(ids) + 2} tokens, more than max_tokens={self.max_tokens}")
+                    yield span, ps, ids  # over the budget but within the limit: a chunk of its own
+                    continue
                 yield from self.pack(para, [_strip(para, (m.start() + span[0], m.end() + span[0]))
                                             for m in _WORD_RE.finditer(piece)], "word")
                 continue
@@ -176,13 +180,18 @@ class _Splitter:
         yield from self.pack(para, [c for c in clauses if c[1] > c[0]], "clause")
 
 
-def split_text(text: str, g2p, tokenizer, max_tokens: int) -> Iterator[Chunk]:
-    """Yield ``Chunk``s of ``text`` whose ``len(ids) + 2 <= max_tokens`` (see module docstring)."""
+def split_text(text: str, g2p, tokenizer, max_tokens: int, first_max_tokens: int | None = None) -> Iterator[Chunk]:
+    """Yield ``Chunk``s of ``text`` whose ``len(ids) + 2 <= max_tokens`` (see module docstring).
+
+    ``first_max_tokens`` makes the first chunk aim for fewer tokens (a clause or a few words), so
+    a stream's first audio arrives sooner; later chunks go back to ``max_tokens``."""
     if max_tokens < 3:
         raise ValueError(f"max_tokens must be at least 3, got {max_tokens}")
     if not isinstance(text, str) or not text.strip():
         raise TextError("text is empty")
     splitter = _Splitter(g2p, tokenizer, max_tokens)
+    if first_max_tokens:
+        splitter.budget = min(max(3, first_max_tokens), max_tokens)
     pending: Optional[Chunk] = None
     for para in _paragraphs(text):
         # Normalise first, so numbers and symbols become the words that are counted and split.
@@ -197,6 +206,7 @@ def split_text(text: str, g2p, tokenizer, max_tokens: int) -> Iterator[Chunk]:
                     continue
                 piece = para[span[0]:span[1]]
                 chunk = Chunk(text=piece, phonemes=ps, ids=ids, pause_s=_pause_for(piece))
+                splitter.budget = max_tokens
                 if pending is not None:
                     yield pending
                 pending = chunk

@@ -34,9 +34,9 @@ class FramesOverflow(TextError):
 class Engine:
     def __init__(self, bundle: Bundle, threads: int = 2):
         self.bundle = bundle
-        self.predictor = GraphRunner(bundle.path("predictor"), threads)
-        self.prosody = GraphRunner(bundle.path("prosody"), threads)
-        self.vocoder = GraphRunner(bundle.path("vocoder"), threads)
+        self.predictor = GraphRunner(bundle, "predictor", threads)
+        self.prosody = GraphRunner(bundle, "prosody", threads)
+        self.vocoder = GraphRunner(bundle, "vocoder", threads)
         src = bundle.source
         self.l_weight = np.asarray(src["l_linear_weight"], np.float32)
         self.l_bias = np.asarray(src["l_linear_bias"], np.float32)

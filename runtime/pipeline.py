@@ -28,6 +28,7 @@ from .tokenizer import Tokenizer
 from .voices import VoiceBank, load_npz, style_for
 
 SPEED_RANGE = (0.5, 2.0)
+FAST_START_TOKENS = 24  # ~1.5 s of speech: the first streamed chunk fits the smallest buckets
 SPACE = " "
 
 
@@ -69,8 +70,8 @@ class Kokoro:
             raise ValueError(f"speed {speed} is outside {SPEED_RANGE[0]}-{SPEED_RANGE[1]}")
         return self.voices.get(voice)
 
-    def chunks(self, text: str) -> Iterator[Chunk]:
-        return split_text(text, self.g2p, self.tokenizer, self.bundle.tokens[-1])
+    def chunks(self, text: str, first_chunk_tokens: int | None = None) -> Iterator[Chunk]:
+        return split_text(text, self.g2p, self.tokenizer, self.bundle.tokens[-1], first_chunk_tokens)
 
     def speak_ids(self, ids: list[int], pack: np.ndarray, speed: float, rng: np.random.Generator):
         """Audio for one chunk's ids. If its durations overflow the largest frame bucket, it is
@@ -84,13 +85,23 @@ class Kokoro:
             cut = min(spaces, key=lambda i: abs(i - len(ids) / 2))
             return self.speak_ids(ids[:cut], pack, speed, rng) + self.speak_ids(ids[cut + 1 :], pack, speed, rng)
 
-    def stream(self, text: str, voice: str = "af_heart", speed: float = 1.0, seed: int | None = 0) -> Iterator[AudioChunk]:
+    def stream(
+        self,
+        text: str,
+        voice: str = "af_heart",
+        speed: float = 1.0,
+        seed: int | None = 0,
+        first_chunk_tokens: int | None = FAST_START_TOKENS,
+    ) -> Iterator[AudioChunk]:
         """Yield audio chunk by chunk (a sentence or clause each) as soon as each is ready.
-        Each chunk ends with the pause its punctuation asks for (none after the last one);
-        chunk edges are faded so joins do not click."""
+
+        Each chunk ends with the pause its punctuation asks for (none after the last one); chunk
+        edges are faded so joins do not click. The first chunk aims for ``first_chunk_tokens``
+        (a clause or a few words) so that playback can start sooner; ``None`` keeps whole
+        sentences."""
         pack = self._check(voice, speed)
         rng = np.random.default_rng(seed)
-        for chunk in self.chunks(text):
+        for chunk in self.chunks(text, first_chunk_tokens):
             start = time.perf_counter()
             parts = self.speak_ids(chunk.ids, pack, speed, rng)
             audio = dsp.fade_edges(np.concatenate([p.audio for p in parts]))
@@ -102,7 +113,7 @@ class Kokoro:
             yield AudioChunk(np.concatenate([audio, pause]), chunk.text, chunk.phonemes, time.perf_counter() - start, timings)
 
     def synthesize(self, text: str, voice: str = "af_heart", speed: float = 1.0, seed: int | None = 0) -> Audio:
-        chunks = list(self.stream(text, voice, speed, seed))
+        chunks = list(self.stream(text, voice, speed, seed, first_chunk_tokens=None))
         samples = np.concatenate([c.samples for c in chunks])
         return Audio(samples, self.sample_rate, chunks)
 

@@ -99,6 +99,8 @@ def _write_fixtures(fx: Path, bundle_dir: Path) -> dict[str, str]:
         "l_bias": repr(float(m["source"]["l_linear_bias"][0])),
         "predictor_signatures": ",".join(f"T{t}" for t in bundle.tokens),
         "frame_signatures": ",".join(f"L{f}" for f in bundle.frames),
+        "prosody_frames": str(bundle.prosody_frames),
+        "prosody_signatures": ",".join(f"L{f}" for f in bundle.prosody_frames),
     }
 
     # tokenizer: known symbols plus ones outside the vocab (dropped)

@@ -113,7 +113,7 @@ def test_bench_quick_real(bench_bundle, tmp_path):
 
     lite = next(r for r in results if r["engine"] == "litert-fp32")
     assert lite["phonemes_match"] is True
-    assert set(lite["stages"]) == set(bench.STAGES)
+    assert set(bench.STAGES) <= set(lite["stages"])
     for stage, seconds in lite["stages"].items():
         assert math.isfinite(seconds) and seconds >= 0, (stage, seconds)
     for stage in ("predictor", "prosody", "vocoder"):

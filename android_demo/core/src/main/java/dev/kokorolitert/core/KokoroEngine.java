@@ -91,30 +91,28 @@ public final class KokoroEngine {
         // durations + alignment
         int[] durations = Dsp.durationsToFrames(durF, speed);
         int frames = Dsp.sum(durations);
-        int size = manifest.pickFrames(frames);
+        int size = manifest.pickFrames(frames, "vocoder");
         if (size < 0) throw new BucketOverflow(frames + " frames do not fit the largest frame bucket (" + last(manifest.frameBuckets) + ")");
+        int pSize = manifest.pickFrames(frames, "prosody");
+        if (pSize < 0) throw new BucketOverflow(frames + " frames do not fit the largest prosody bucket (" + last(manifest.prosodyFrameBuckets) + ")");
         int[] idx = Dsp.alignmentIndex(durations);
-        float[] dFrames = new float[size * dDim];    // [1, size, 640], zero padded
+        float[] dFrames = new float[pSize * dDim];   // [1, pSize, 640], zero padded
         float[] asr = new float[encDim * size];      // [1, 512, size], zero padded
         for (int f = 0; f < frames; f++) {
             int tok = idx[f];
             System.arraycopy(d, tok * dDim, dFrames, f * dDim, dDim);
             for (int c = 0; c < encDim; c++) asr[c * size + f] = tEn[c * t + tok];
         }
-        float[] fmask = new float[size];
-        for (int f = 0; f < frames; f++) fmask[f] = 1f;
-        Tensor fmaskT = Tensor.of(fmask, 1, size);
         clock = lap(timings, "alignment", clock);
 
-        // prosody
+        // prosody (its own frame buckets)
         in = new HashMap<>();
-        in.put("d_frames", Tensor.of(dFrames, 1, size, dDim));
+        in.put("d_frames", Tensor.of(dFrames, 1, pSize, dDim));
         in.put("style", styleT);
-        in.put("frame_mask", fmaskT);
-        Map<String, Tensor> pros = graphs.run("prosody", Manifest.frameSignature(size), in);
-        float[] f0Full = get(pros, "f0").floats;  // [1, 2*size]
-        float[] nFull = get(pros, "n").floats;
-        float[] f0 = java.util.Arrays.copyOf(f0Full, 2 * frames);
+        in.put("frame_mask", Tensor.of(mask(frames, pSize), 1, pSize));
+        Map<String, Tensor> pros = graphs.run("prosody", Manifest.frameSignature(pSize), in);
+        float[] f0 = java.util.Arrays.copyOf(get(pros, "f0").floats, 2 * frames);
+        float[] nCurve = java.util.Arrays.copyOf(get(pros, "n").floats, 2 * frames);
         clock = lap(timings, "prosody", clock);
 
         // source
@@ -133,15 +131,15 @@ public final class KokoroEngine {
         // vocoder
         float[] f0Pad = new float[2 * size];
         float[] nPad = new float[2 * size];
-        System.arraycopy(f0Full, 0, f0Pad, 0, 2 * frames);
-        System.arraycopy(nFull, 0, nPad, 0, 2 * frames);
+        System.arraycopy(f0, 0, f0Pad, 0, 2 * frames);
+        System.arraycopy(nCurve, 0, nPad, 0, 2 * frames);
         in = new HashMap<>();
         in.put("asr", Tensor.of(asr, 1, encDim, size));
         in.put("f0", Tensor.of(f0Pad, 1, 2 * size));
         in.put("n", Tensor.of(nPad, 1, 2 * size));
         in.put("source", Tensor.of(source, 1, 2 * Dsp.N_BINS, sSize));
         in.put("style", styleT);
-        in.put("frame_mask", fmaskT);
+        in.put("frame_mask", Tensor.of(mask(frames, size), 1, size));
         Map<String, Tensor> voc = graphs.run("vocoder", Manifest.frameSignature(size), in);
         Tensor magT = get(voc, "magnitude");
         int sOut = magT.shape[2];
@@ -167,6 +165,12 @@ public final class KokoroEngine {
         Tensor t = out.get(name);
         if (t == null) throw new IllegalStateException("graph output '" + name + "' missing (got " + out.keySet() + ")");
         return t;
+    }
+
+    private static float[] mask(int n, int size) {
+        float[] m = new float[size];
+        java.util.Arrays.fill(m, 0, n, 1f);
+        return m;
     }
 
     private static int last(int[] a) {

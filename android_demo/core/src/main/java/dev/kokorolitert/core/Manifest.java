@@ -19,7 +19,8 @@ public final class Manifest {
     public static final int FORMAT_VERSION = 1;
 
     public final int[] tokenBuckets;   // sorted
-    public final int[] frameBuckets;   // sorted
+    public final int[] frameBuckets;   // sorted; the vocoder's frame buckets
+    public final int[] prosodyFrameBuckets; // sorted; the prosody graph's ("prosody_frames", else "frames")
     /** symbol (one Unicode code point) -> id. */
     public final Map<Integer, Integer> vocab;
     public final int sampleRate, nFft, hop, samplesPerFrame, sourceFramesPerFrame;
@@ -41,6 +42,9 @@ public final class Manifest {
         Map<String, Object> buckets = Json.obj(raw.get("buckets"), "buckets");
         tokenBuckets = sortedInts(Json.arr(buckets.get("tokens"), "buckets.tokens"), "buckets.tokens");
         frameBuckets = sortedInts(Json.arr(buckets.get("frames"), "buckets.frames"), "buckets.frames");
+        prosodyFrameBuckets = buckets.containsKey("prosody_frames")
+                ? sortedInts(Json.arr(buckets.get("prosody_frames"), "buckets.prosody_frames"), "buckets.prosody_frames")
+                : frameBuckets.clone();
 
         Map<Integer, Integer> v = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : Json.obj(raw.get("vocab"), "vocab").entrySet()) {
@@ -111,9 +115,14 @@ public final class Manifest {
         return -1;
     }
 
-    /** Smallest frame bucket >= n, or -1 (bundle.pick_frames). */
+    /** Smallest vocoder frame bucket >= n, or -1 (bundle.pick_frames). */
     public int pickFrames(int n) {
-        for (int f : frameBuckets) if (f >= n) return f;
+        return pickFrames(n, "vocoder");
+    }
+
+    /** Smallest frame bucket >= n of "prosody" or "vocoder", or -1 (bundle.pick_frames(n, graph)). */
+    public int pickFrames(int n, String graph) {
+        for (int f : "prosody".equals(graph) ? prosodyFrameBuckets : frameBuckets) if (f >= n) return f;
         return -1;
     }
 

@@ -123,10 +123,11 @@ public final class JvmParityHarness {
         guard("manifest", () -> {
             boolean ok = Arrays.toString(manifest.tokenBuckets).equals(p.getProperty("tokens"))
                     && Arrays.toString(manifest.frameBuckets).equals(p.getProperty("frames"))
+                    && Arrays.toString(manifest.prosodyFrameBuckets).equals(p.getProperty("prosody_frames"))
                     && manifest.vocab.size() == Integer.parseInt(p.getProperty("vocab_size"))
                     && manifest.voiceNames.size() == Integer.parseInt(p.getProperty("voice_count"))
                     && Math.abs(manifest.lLinearBias - Double.parseDouble(p.getProperty("l_bias"))) == 0;
-            report("manifest", ok, "tokens " + Arrays.toString(manifest.tokenBuckets) + " frames " + Arrays.toString(manifest.frameBuckets)
+            report("manifest", ok, "tokens " + Arrays.toString(manifest.tokenBuckets) + " frames " + Arrays.toString(manifest.frameBuckets) + " prosody_frames " + Arrays.toString(manifest.prosodyFrameBuckets)
                     + " vocab " + manifest.vocab.size() + " voices " + manifest.voiceNames.size());
         });
 
@@ -217,7 +218,7 @@ public final class JvmParityHarness {
             guard("signatures", () -> {
                 boolean ok = graphs.signatures("predictor").equals(Arrays.asList(p.getProperty("predictor_signatures").split(",")))
                         && graphs.signatures("vocoder").equals(Arrays.asList(p.getProperty("frame_signatures").split(",")))
-                        && graphs.signatures("prosody").equals(Arrays.asList(p.getProperty("frame_signatures").split(",")));
+                        && graphs.signatures("prosody").equals(Arrays.asList(p.getProperty("prosody_signatures").split(",")));
                 report("signatures", ok, "predictor " + graphs.signatures("predictor") + ", prosody " + graphs.signatures("prosody")
                         + ", vocoder " + graphs.signatures("vocoder"));
             });

@@ -222,6 +222,7 @@ STREAM_SCRIPT = textwrap.dedent(
     t0 = time.perf_counter()
     n = samples = 0
     rss_10 = peak = None
+    trace = []
     for chunk in tts.stream(text, voice="af_heart"):  # each chunk is dropped once counted
         n += 1
         samples += len(chunk.samples)
@@ -229,8 +230,11 @@ STREAM_SCRIPT = textwrap.dedent(
             rss_10 = peak = rss_mb()
         elif n > 10:
             peak = max(peak, rss_mb())
+        if n % 50 == 0:
+            trace.append((n, round(rss_mb(), 1)))
     print(json.dumps({"chunks": n, "audio_s": samples / tts.sample_rate, "rss_at_10_mb": rss_10,
-                      "rss_peak_mb": peak, "rss_end_mb": rss_mb(), "wall_s": time.perf_counter() - t0}))
+                      "rss_peak_mb": peak, "rss_end_mb": rss_mb(), "wall_s": time.perf_counter() - t0,
+                      "trace": trace}))
     """
 )
 
@@ -247,7 +251,8 @@ def test_streaming_long_text_memory_is_flat(real_bundle):
     peak_growth = r["rss_peak_mb"] - r["rss_at_10_mb"]
     print(f"\n  streamed {words} words ({len(text)} chars) in {r['chunks']} chunks, {r['audio_s']:.0f} s of audio "
           f"in {r['wall_s']:.0f} s; RSS after 10 chunks {r['rss_at_10_mb']:.1f} MB, peak {r['rss_peak_mb']:.1f} MB, "
-          f"end {r['rss_end_mb']:.1f} MB (growth {growth:+.1f} MB, peak growth {peak_growth:+.1f} MB)")
+          f"end {r['rss_end_mb']:.1f} MB (growth {growth:+.1f} MB, peak growth {peak_growth:+.1f} MB); "
+          f"RSS every 50 chunks: {r['trace']}")
     assert r["chunks"] > 100 and r["chunks"] >= words / 12  # chunks kept coming to the end
     assert r["audio_s"] >= 0.15 * words
     assert growth < MAX_RSS_GROWTH_MB and peak_growth < MAX_RSS_GROWTH_MB

@@ -148,6 +148,17 @@ def test_chunk_invariants(g2p, tok, vocab, max_tokens):
         assert any(c.pause_s >= 0.5 for c in chunks)  # paragraph breaks
 
 
+def test_fast_first_chunk(g2p, tok):
+    text = ("The lighthouse keeper wrote a careful note about the storm, then climbed the narrow stairs "
+            "to check the lamp once more before dawn. Seventeen small boats drifted past the harbour wall.")
+    whole = list(split_text(text, g2p, tok, 128))
+    fast = list(split_text(text, g2p, tok, 128, first_max_tokens=16))
+    assert len(whole[0].ids) > 16
+    assert len(fast[0].ids) + 2 <= 16  # the first chunk is short ...
+    assert all(len(c.ids) + 2 > 16 for c in fast[1:])  # ... and later ones go back to full size
+    assert " ".join(c.text for c in fast).split() == " ".join(c.text for c in whole).split()
+
+
 def test_chunker_streams_lazily(tok):
     calls = []
 

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from kokoro_litert import __version__
 from kokoro_litert.buckets import BucketSpec
 from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from kokoro_litert.errors import ConversionError
+from kokoro_litert.errors import ConversionError, KokoroLiteRTError
 from kokoro_litert.runtime import dsp
 from kokoro_litert.runtime.bundle import Bundle
 from kokoro_litert.runtime.engine import Engine
@@ -123,10 +123,10 @@ def _max_abs(a: dict, b: dict, keys) -> float:
     return max(float(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])))) for k in keys)
 
 
-def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int = 0) -> dict:
-    input_ids = planner.input_ids(case.tokens)
-    ids = input_ids[1:-1]
-    style = style_for(planner.pack, len(ids))
+def speak_both(engine: Engine, kmodel, ids: list[int], style: np.ndarray, speed: float, seed: int = 0):
+    """One chunk through the LiteRT engine and through the PyTorch reference, with the same seeded
+    source noise turned into the same source STFT by the host. Returns (utterance, reference
+    outputs as numpy without the batch axis, noise_for(samples))."""
     noise_cache: dict[int, dsp.SourceNoise] = {}
 
     def noise_for(samples: int) -> dsp.SourceNoise:
@@ -137,10 +137,19 @@ def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int
     def source_fn(f0: np.ndarray) -> np.ndarray:
         return engine.source_stft(f0, noise_for(len(f0) * dsp.UPSAMPLE_SCALE))
 
-    ref = reference_speech(kmodel, torch.tensor([input_ids]), torch.from_numpy(style), source_fn, case.speed)
+    input_ids = [BOUNDARY_ID, *ids, BOUNDARY_ID]
+    ref = reference_speech(kmodel, torch.tensor([input_ids]), torch.from_numpy(style), source_fn, speed)
     ref = {k: v.numpy() if k == "durations" else v[0].numpy() for k, v in ref.items()}
     frames = int(ref["durations"].sum())
-    lite = engine.speak(ids, style, case.speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True)
+    lite = engine.speak(ids, style, speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True)
+    return lite, ref, noise_for
+
+
+def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int = 0) -> dict:
+    input_ids = planner.input_ids(case.tokens)
+    style = style_for(planner.pack, case.tokens - 2)
+    lite, ref, noise_for = speak_both(engine, kmodel, input_ids[1:-1], style, case.speed, seed)
+    frames = int(ref["durations"].sum())
 
     # Each graph on the reference's own inputs, so its error is its own.
     pred = engine.predict(input_ids, style)
@@ -191,6 +200,7 @@ def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict
     cases = plan_cases(planner, bundle)
     results = [run_case(engine, kmodel, planner, c) for c in tqdm(cases, desc="parity", file=out, disable=None)]
     report = {
+        "graphs": _graph_hashes(bundle),
         "voice": VOICE,
         "thresholds": {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS},
         "buckets": [
@@ -205,6 +215,25 @@ def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict
     if problems:
         raise ConversionError("parity gate failed:\n  " + "\n  ".join(problems))
     return report
+
+
+def _graph_hashes(bundle: Bundle) -> dict[str, str]:
+    return {name: entry["sha256"] for name, entry in bundle.manifest["graphs"].items()}
+
+
+def gate_is_current(bundle_dir: Path) -> bool:
+    """True when parity.json is a passed gate of exactly these graph files under these thresholds,
+    so a rebuild that reused every graph from the cache need not run the gate again."""
+    try:
+        report = json.loads((Path(bundle_dir) / "parity.json").read_text())
+        bundle = Bundle(bundle_dir, verify=False)
+    except (OSError, ValueError, KokoroLiteRTError):
+        return False
+    return bool(
+        report.get("passed")
+        and report.get("graphs") == _graph_hashes(bundle)
+        and report.get("thresholds") == {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS}
+    )
 
 
 def print_table(results: list[dict], out=sys.stderr) -> None:

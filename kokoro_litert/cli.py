@@ -42,7 +42,7 @@ def _cmd_build(args) -> None:
     from .buckets import load_spec
     from .converter.export import build_bundle, print_summary
     from .converter.graphs import strip_weight_norm
-    from .converter.parity import run_gate
+    from .converter.parity import gate_is_current, run_gate
     from .converter.weights import build_reference, load_checkpoint
     from .runtime.bundle import default_bundle_dir
 
@@ -52,9 +52,13 @@ def _cmd_build(args) -> None:
     rows = build_bundle(ckpt, strip_weight_norm(build_reference(ckpt)), spec, out, verbose=args.verbose)
     print_summary(rows)
     print(f"bundle: {out}", file=sys.stderr)
-    if not args.skip_gate:
-        run_gate(out, build_reference(ckpt), threads=args.threads)
-        print(f"parity gate passed: {out / 'parity.json'}", file=sys.stderr)
+    if args.skip_gate:
+        return
+    if gate_is_current(out):
+        print(f"parity gate already passed for these exact graphs: {out / 'parity.json'}", file=sys.stderr)
+        return
+    run_gate(out, build_reference(ckpt), threads=args.threads)
+    print(f"parity gate passed: {out / 'parity.json'}", file=sys.stderr)
 
 
 def _write_wav(path: Path, samples, sample_rate: int) -> None:

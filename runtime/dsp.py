@@ -222,7 +222,7 @@ def sine_source(
         # the interpolation is fma(w0, x0, w1 * x1) rounded to float32.
         c = np.cumsum(rad, axis=0).astype(np.float32)
         phase_f = (c * np.float32(2.0)) * np.float32(np.pi) * np.float32(scale)
-        w0_32, w1_32 = w0.astype(np.float32), w1.astype(np.float32)
+        w1_32 = w1.astype(np.float32)
         t1 = (w1_32[:, None] * phase_f[i1]).astype(np.float64)
         phase = (w0[:, None] * phase_f[i0].astype(np.float64) + t1).astype(np.float32)
         sines = np.sin(phase.astype(np.float64)).astype(np.float32).astype(np.float64)

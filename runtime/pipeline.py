@@ -28,7 +28,7 @@ from .tokenizer import Tokenizer
 from .voices import VoiceBank, load_npz, style_for
 
 SPEED_RANGE = (0.5, 2.0)
-FAST_START_TOKENS = 24  # ~1.5 s of speech: the first streamed chunk fits the smallest buckets
+FAST_START_TOKENS = 20  # ~1.5 s of speech: the first streamed chunk fits the smallest frame bucket
 SPACE = " "
 
 

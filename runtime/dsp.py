@@ -9,7 +9,7 @@ not convert to LiteRT (or is cheaper on the host):
   with its randomness passed in explicitly (:class:`SourceNoise`).
 * :func:`stft` / :func:`istft` -- ``TorchSTFT.transform`` / ``TorchSTFT.inverse``
   (n_fft 20, hop 5, periodic Hann, center=True, reflect padding).
-* :func:`join` / :func:`trim_silence` / :func:`fade_edges` -- assembling chunk audio.
+* :func:`join` / :func:`fade_edges` -- assembling chunk audio.
 
 Numerics: every function computes in float64 and returns float32.
 
@@ -44,7 +44,6 @@ __all__ = [
     "HARMONIC_NUM",
     "durations_to_frames",
     "alignment_index",
-    "expand_to_frames",
     "SourceNoise",
     "sine_source",
     "hann_window",
@@ -52,7 +51,6 @@ __all__ = [
     "istft",
     "fade_edges",
     "join",
-    "trim_silence",
 ]
 
 SAMPLE_RATE = 24000
@@ -91,11 +89,6 @@ def alignment_index(frame_durations) -> np.ndarray:
     if np.any(dur < 0):
         raise ValueError("negative frame duration")
     return np.repeat(np.arange(dur.shape[0], dtype=np.int64), dur)
-
-
-def expand_to_frames(x: np.ndarray, frame_durations) -> np.ndarray:
-    """Per-token features [..., T] -> per-frame features [..., sum(dur)]."""
-    return np.take(x, alignment_index(frame_durations), axis=-1)
 
 
 # --------------------------------------------------------------------------- sine source
@@ -397,23 +390,3 @@ def join(chunks: Sequence[np.ndarray], pauses_s=0.0, sr: int = SAMPLE_RATE,
         if i < n_gaps:
             pos += gaps[i]
     return out
-
-
-def trim_silence(audio, threshold_db: float = -50.0, pad_s: float = 0.01,
-                 sr: int = SAMPLE_RATE, frame_s: float = 0.01) -> np.ndarray:
-    """Cut leading/trailing stretches whose frame RMS is below ``threshold_db`` dBFS,
-    keeping ``pad_s`` seconds of margin.  Returns a float32 view-free copy."""
-    a = np.asarray(audio, dtype=np.float32).reshape(-1)
-    flen = max(1, int(round(frame_s * sr)))
-    nf = a.shape[0] // flen
-    if nf == 0:
-        return a.copy()
-    fr = a[:nf * flen].astype(np.float64).reshape(nf, flen)
-    rms = np.sqrt(np.mean(fr * fr, axis=1))
-    loud = np.nonzero(rms > 10.0 ** (threshold_db / 20.0))[0]
-    if loud.size == 0:
-        return a[:0].copy()
-    pad = int(round(pad_s * sr))
-    start = max(0, loud[0] * flen - pad)
-    end = a.shape[0] if loud[-1] == nf - 1 else min(a.shape[0], (loud[-1] + 1) * flen + pad)
-    return a[start:end].copy()

@@ -104,7 +104,7 @@ class Kokoro:
         for chunk in self.chunks(text, first_chunk_tokens):
             start = time.perf_counter()
             parts = self.speak_ids(chunk.ids, pack, speed, rng)
-            audio = dsp.fade_edges(np.concatenate([p.audio for p in parts]))
+            audio = dsp.fade_edges(dsp.join([p.audio for p in parts]))
             pause = np.zeros(int(round(chunk.pause_s * self.sample_rate)), np.float32)
             timings: dict[str, float] = {}
             for p in parts:

@@ -98,6 +98,26 @@ def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
             model.export(str(tmp))
 
 
+PRECISIONS = ("fp32", "fp16")
+# Only the vocoder (2/3 of the bytes) takes fp16 weights. The predictor's durations are rounded to
+# whole frames and the prosody graph's F0 drives the sine source: half-precision weights moved
+# F0 by up to 0.16 Hz and cost 0.2 dB log-mel end to end, against 0.004 dB for the vocoder alone.
+FP16_GRAPHS = ("vocoder",)
+
+
+def cast_weights_fp16(src: Path, dest: Path, verbose: bool = False) -> None:
+    """fp16 weights, fp32 compute: half the file; XNNPACK unpacks to fp32 at load, so speed is unchanged."""
+    from ai_edge_quantizer import qtyping, quantizer
+
+    with quiet_native_logs(verbose):
+        qt = quantizer.Quantizer(str(src))
+        qt.add_weight_only_config(
+            regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED, num_bits=16, algorithm_key="float_casting"
+        )
+        with atomic_path(dest) as tmp:
+            qt.quantize().export_model(str(tmp), overwrite=True)
+
+
 def _signature_table(path: Path) -> dict:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -140,11 +160,15 @@ def build_bundle(
     spec: BucketSpec,
     out_dir: Path,
     verbose: bool = False,
+    precision: str = "fp32",
 ) -> list[dict]:
     """Convert (or reuse from the cache) every graph, write voices.npz and manifest.json.
 
-    ``kmodel`` must already have its weight norm stripped. Returns one summary row per file.
+    ``kmodel`` must already have its weight norm stripped. ``precision`` "fp16" stores the vocoder's
+    weights in half precision (it still computes in fp32). Returns one summary row per file.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MANIFEST).unlink(missing_ok=True)  # the bundle is invalid until the new manifest lands
     rows, entries = [], {}
@@ -157,6 +181,10 @@ def build_bundle(
         reused = cached.is_file()
         if not reused:
             convert_graph(job, cached, verbose)
+        if precision == "fp16" and job.name in FP16_GRAPHS:
+            fp32, cached = cached, cached.with_name(f"{cached.stem}-fp16.tflite")
+            if not cached.is_file():
+                cast_weights_fp16(fp32, cached, verbose)
         dest = out_dir / f"{job.name}.tflite"
         _place(cached, dest)
         entries[job.name] = {
@@ -178,7 +206,7 @@ def build_bundle(
         "format": FORMAT_VERSION,
         "model": {"id": "hexgrad/Kokoro-82M", "version": "1.0", "weights_source": ckpt.source,
                   "weights_sha256": ckpt.sha256, "parameters_matched": ckpt.matched, "parameters_total": ckpt.total},
-        "precision": "fp32",
+        "precision": precision,
         "buckets": {"tokens": list(spec.tokens), "prosody_frames": list(spec.prosody_frames), "frames": list(spec.frames)},
         "graphs": entries,
         "voices": {"file": voices.name, "bytes": voices.stat().st_size, "sha256": sha256_file(voices),

@@ -30,7 +30,12 @@ from . import fidelity
 from .reference import reference_predictor, reference_speech
 
 MIN_MAGSPEC_CORR = 0.9995
-MAX_ABS = {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 1e-2}  # per graph, on identical inputs
+# Per graph, on identical inputs. fp16 vocoder weights (magnitudes reach ~20) move it by ~1e-2;
+# the end-to-end bound is the same for every precision.
+MAX_ABS = {
+    "fp32": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 1e-2},
+    "fp16": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 5e-2},
+}
 VOICE = "af_heart"
 
 
@@ -140,7 +145,8 @@ def speak_both(engine: Engine, kmodel, ids: list[int], style: np.ndarray, speed:
     input_ids = [BOUNDARY_ID, *ids, BOUNDARY_ID]
     ref = reference_speech(kmodel, torch.tensor([input_ids]), torch.from_numpy(style), source_fn, speed)
     ref = {k: v.numpy() if k == "durations" else v[0].numpy() for k, v in ref.items()}
-    frames = int(ref["durations"].sum())
+    # Noise for LiteRT's own frame count: identical to the reference's whenever the durations agree.
+    frames = int(dsp.durations_to_frames(engine.predict(input_ids, style)["durations"], speed).sum())
     lite = engine.speak(ids, style, speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True)
     return lite, ref, noise_for
 
@@ -179,10 +185,14 @@ def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int
     }
 
 
-def failures(case: dict) -> list[str]:
+def thresholds(bundle: Bundle) -> dict:
+    return {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS[bundle.manifest["precision"]]}
+
+
+def failures(case: dict, limits: dict) -> list[str]:
     where = f"T={case['T']}/L={case['L']} ({case['tokens']} tokens, {case['frames']} frames)"
-    out = [f"{graph} {where}: max abs {err:.2e} > {MAX_ABS[graph]:.0e}"
-           for graph, err in case["max_abs"].items() if err > MAX_ABS[graph]]
+    out = [f"{graph} {where}: max abs {err:.2e} > {limits['max_abs'][graph]:.0e}"
+           for graph, err in case["max_abs"].items() if err > limits["max_abs"][graph]]
     if not case["durations_equal"]:
         out.append(f"predictor {where}: rounded durations differ from PyTorch")
     if case["magspec_corr"] < MIN_MAGSPEC_CORR:
@@ -202,13 +212,13 @@ def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict
     report = {
         "graphs": _graph_hashes(bundle),
         "voice": VOICE,
-        "thresholds": {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS},
+        "thresholds": thresholds(bundle),
         "buckets": [
             {"T": t, "L": f, "cases": [r for r in results if (r["T"], r["L"]) == (t, f)]}
             for t, f in sorted({(r["T"], r["L"]) for r in results})
         ],
     }
-    problems = [p for r in results for p in failures(r)]
+    problems = [p for r in results for p in failures(r, report["thresholds"])]
     report["passed"] = not problems
     (bundle.dir / "parity.json").write_text(json.dumps(report, indent=1))
     print_table(results, out)
@@ -232,7 +242,7 @@ def gate_is_current(bundle_dir: Path) -> bool:
     return bool(
         report.get("passed")
         and report.get("graphs") == _graph_hashes(bundle)
-        and report.get("thresholds") == {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS}
+        and report.get("thresholds") == thresholds(bundle)
     )
 
 

@@ -30,11 +30,18 @@ def _cmd_weights(args) -> None:
 
 
 def _cmd_voices(args) -> None:
+    from .errors import BundleError
     from .runtime.bundle import Bundle
     from .runtime.voices import load_npz
 
-    bundle = Bundle(args.bundle, verify=False)
-    for name in load_npz(bundle.voices_path).names():
+    try:
+        names = load_npz(Bundle(args.bundle, verify=False).voices_path).names()
+    except BundleError as e:
+        from .converter.sources import ENGLISH_VOICES, VOICES_NPM
+
+        print(f"{e}\nthe build packages these voices from {VOICES_NPM}:", file=sys.stderr)
+        names = list(ENGLISH_VOICES)
+    for name in names:
         print(name)
 
 
@@ -47,9 +54,12 @@ def _cmd_build(args) -> None:
     from .runtime.bundle import default_bundle_dir
 
     out = Path(args.out) if args.out else default_bundle_dir()
+    if args.precision != "fp32" and not args.out:
+        out = out.with_name(f"{out.name}-{args.precision}")
     spec = load_spec(args.buckets)
     ckpt = load_checkpoint(args.weights)
-    rows = build_bundle(ckpt, strip_weight_norm(build_reference(ckpt)), spec, out, verbose=args.verbose)
+    kmodel = strip_weight_norm(build_reference(ckpt))
+    rows = build_bundle(ckpt, kmodel, spec, out, verbose=args.verbose, precision=args.precision)
     print_summary(rows)
     print(f"bundle: {out}", file=sys.stderr)
     if args.skip_gate:
@@ -153,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="bundle directory (default: the cache's default bundle)")
     b.add_argument("--buckets", default="default", help="bucket spec name (default, ci) or a .toml path")
     b.add_argument("--weights", default="onnx")
+    b.add_argument("--precision", choices=["fp32", "fp16"], default="fp32",
+                   help="weights in the bundle: fp32, or fp16 (half the size, same speed; default bundle dir gets a -fp16 suffix)")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--skip-gate", action="store_true", help="do not run the parity gate")
     b.add_argument("-v", "--verbose", action="store_true", help="show the converter's native logs")

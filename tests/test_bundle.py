@@ -74,3 +74,22 @@ def test_bucket_mismatch_is_refused(real_bundle, tmp_path):
 def test_no_manifest_is_refused(tmp_path):
     with pytest.raises(BundleError, match="no manifest.json"):
         Bundle(tmp_path)
+
+
+def test_fp16_bundle_passes_the_same_end_to_end_gate(real_bundle, tmp_path):
+    """--precision fp16: the vocoder's weights in half precision (half its bytes), same gate."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "fp16"
+    cmd = [sys.executable, "-m", "kokoro_litert.cli", "build", "--buckets", "ci", "--precision", "fp16", "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    m = json.loads((out / MANIFEST).read_text())
+    assert m["precision"] == "fp16"
+    fp32 = json.loads((real_bundle / MANIFEST).read_text())
+    assert m["graphs"]["vocoder"]["bytes"] < 0.55 * fp32["graphs"]["vocoder"]["bytes"]
+    assert m["graphs"]["predictor"]["sha256"] == fp32["graphs"]["predictor"]["sha256"]  # stays fp32
+    report = json.loads((out / "parity.json").read_text())
+    assert report["passed"]
+    assert all(c["magspec_corr"] >= 0.9995 and c["durations_equal"] for b in report["buckets"] for c in b["cases"])

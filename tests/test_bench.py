@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -77,22 +75,10 @@ def test_threads_parsing():
         bench._parse_threads("two")
 
 
-@pytest.fixture
-def bench_bundle(request):
-    """The lead's ``real_bundle`` fixture when conftest has it, else $KOKORO_LITERT_TEST_BUNDLE or /tmp/bundle-ci."""
-    try:
-        return Path(request.getfixturevalue("real_bundle"))
-    except pytest.FixtureLookupError:
-        path = Path(os.environ.get("KOKORO_LITERT_TEST_BUNDLE", "/tmp/bundle-ci"))
-        if not (path / "manifest.json").is_file():
-            pytest.skip(f"no bundle at {path} (set KOKORO_LITERT_TEST_BUNDLE)")
-        return path
-
-
 @pytest.mark.real
-def test_bench_quick_real(bench_bundle, tmp_path):
+def test_bench_quick_real(real_bundle, tmp_path):
     out = tmp_path / "bench.json"
-    cmd = [sys.executable, "-m", "kokoro_litert.cli", "bench", "--quick", "--json", str(out), "--bundle", str(bench_bundle)]
+    cmd = [sys.executable, "-m", "kokoro_litert.cli", "bench", "--quick", "--json", str(out), "--bundle", str(real_bundle)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -155,13 +155,6 @@ def real_ckpt():
 
 
 @pytest.fixture(scope="session")
-def real_reference(real_ckpt):
-    from kokoro_litert.converter.weights import build_reference
-
-    return build_reference(real_ckpt)
-
-
-@pytest.fixture(scope="session")
 def af_heart():
     from kokoro_litert.runtime.voices import load_voice_file
 
@@ -180,10 +173,10 @@ def test_rebuild_matches_expected_parameter_count(real_ckpt):
 
 
 @pytest.mark.real
-def test_reference_loads_strictly(real_ckpt, real_reference):
+def test_reference_loads_strictly(real_ckpt, real_kmodel):
     torch = pytest.importorskip("torch")
     for sub, sd in real_ckpt.state_dict.items():
-        module_sd = getattr(real_reference, sub).state_dict()
+        module_sd = getattr(real_kmodel, sub).state_dict()
         assert set(module_sd) == set(sd)
         for k in ("weight_v", "weight_g"):  # folded weight norm was undone without NaNs
             for name, v in module_sd.items():
@@ -210,14 +203,14 @@ def _spectral_flatness(x: np.ndarray) -> float:
 
 
 @pytest.mark.real
-def test_reference_speaks_a_sentence(real_reference, af_heart):
+def test_reference_speaks_a_sentence(real_kmodel, af_heart):
     torch = pytest.importorskip("torch")
     from kokoro_litert.runtime.voices import style_for
 
-    n = sum(1 for p in PHONEMES if p in real_reference.vocab)
+    n = sum(1 for p in PHONEMES if p in real_kmodel.vocab)
     assert n == len(PHONEMES)
     torch.manual_seed(0)
-    out = real_reference(PHONEMES, torch.from_numpy(style_for(af_heart, n)), return_output=True)
+    out = real_kmodel(PHONEMES, torch.from_numpy(style_for(af_heart, n)), return_output=True)
     audio = out.audio.numpy()
     seconds = audio.shape[0] / 24000
     assert n / 25 < seconds < n / 6, seconds  # ~10-20 phonemes per second
@@ -231,15 +224,15 @@ def test_reference_speaks_a_sentence(real_reference, af_heart):
 
 
 @pytest.mark.real
-def test_same_durations_as_onnxruntime(real_reference, af_heart):
+def test_same_durations_as_onnxruntime(real_kmodel, af_heart):
     ort = pytest.importorskip("onnxruntime")
     torch = pytest.importorskip("torch")
     from kokoro_litert.runtime.voices import style_for
 
-    ids = [real_reference.vocab[p] for p in PHONEMES]
+    ids = [real_kmodel.vocab[p] for p in PHONEMES]
     style = style_for(af_heart, len(ids))
     session = ort.InferenceSession(str(sources.fetch_onnx()), providers=["CPUExecutionProvider"])
     audio = session.run(None, {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style,
                                "speed": np.array([1.0], dtype=np.float32)})[0]
-    out = real_reference(PHONEMES, torch.from_numpy(style), return_output=True)
+    out = real_kmodel(PHONEMES, torch.from_numpy(style), return_output=True)
     assert audio.size == out.audio.numel()  # identical predicted durations

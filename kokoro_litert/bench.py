@@ -206,7 +206,28 @@ class _LiteRT:
                 "phonemes_match": phonemes == [c["phonemes"] for c in chunks]}
 
 
-class _PyTorch:
+class _ChunkedEngine:
+    """The reference engines: the same chunks' ids, one ``speak`` per chunk, timed as a whole."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.pack = _load_pack(spec)
+        self.sr = 24000
+
+    def run(self) -> dict:
+        from kokoro_litert.runtime.voices import style_for
+
+        samples, first = 0, None
+        start = time.perf_counter()
+        for ch in self.spec["chunks"]:
+            samples += self.speak(ch["ids"], style_for(self.pack, len(ch["ids"])))
+            if first is None:
+                first = time.perf_counter() - start
+        total = time.perf_counter() - start
+        return {"total_s": total, "synth_s": total, "first_audio_s": first, "audio_s": samples / self.sr}
+
+
+class _PyTorch(_ChunkedEngine):
     def __init__(self, spec: dict):
         import gc
 
@@ -224,31 +245,21 @@ class _PyTorch:
         del ckpt
         gc.collect()
         self.torch = torch
-        self.spec = spec
-        self.pack = _load_pack(spec)
-        self.sr = 24000
+        super().__init__(spec)
 
     def run(self) -> dict:
-        from kokoro_litert.runtime.voices import style_for
+        self.torch.manual_seed(self.spec["seed"])  # KModel draws its source noise from torch's RNG
+        return super().run()
 
-        torch, spec = self.torch, self.spec
-        torch.manual_seed(spec["seed"])
-        samples = 0
-        first = None
-        start = time.perf_counter()
+    def speak(self, ids: list[int], style) -> int:
+        torch = self.torch
         with torch.inference_mode():
-            for ch in spec["chunks"]:
-                ids = torch.tensor([[0, *ch["ids"], 0]], dtype=torch.long)
-                ref = torch.from_numpy(style_for(self.pack, len(ch["ids"])))
-                audio, _ = self.model.forward_with_tokens(ids, ref, spec["speed"])
-                samples += int(audio.numel())
-                if first is None:
-                    first = time.perf_counter() - start
-        total = time.perf_counter() - start
-        return {"total_s": total, "synth_s": total, "first_audio_s": first, "audio_s": samples / self.sr}
+            tokens = torch.tensor([[0, *ids, 0]], dtype=torch.long)
+            audio, _ = self.model.forward_with_tokens(tokens, torch.from_numpy(style), self.spec["speed"])
+        return int(audio.numel())
 
 
-class _OnnxRuntime:
+class _OnnxRuntime(_ChunkedEngine):
     def __init__(self, spec: dict):
         import numpy as np
         import onnxruntime as ort
@@ -270,27 +281,13 @@ class _OnnxRuntime:
         if None in (self.tokens, self.style, self.speed):
             raise KokoroLiteRTError(f"{spec['onnx']}: unexpected inputs {[i.name for i in self.sess.get_inputs()]}")
         self.np = np
-        self.spec = spec
-        self.pack = _load_pack(spec)
-        self.sr = 24000
+        super().__init__(spec)
 
-    def run(self) -> dict:
-        from kokoro_litert.runtime.voices import style_for
-
-        np, spec = self.np, self.spec
-        samples = 0
-        first = None
-        start = time.perf_counter()
-        for ch in spec["chunks"]:
-            feed = {self.tokens: np.array([[0, *ch["ids"], 0]], np.int64),
-                    self.style: style_for(self.pack, len(ch["ids"])),
-                    self.speed: np.array([spec["speed"]], np.float32)}
-            audio = self.sess.run(None, feed)[0]
-            samples += int(audio.size)
-            if first is None:
-                first = time.perf_counter() - start
-        total = time.perf_counter() - start
-        return {"total_s": total, "synth_s": total, "first_audio_s": first, "audio_s": samples / self.sr}
+    def speak(self, ids: list[int], style) -> int:
+        np = self.np
+        feed = {self.tokens: np.array([[0, *ids, 0]], np.int64), self.style: style,
+                self.speed: np.array([self.spec["speed"]], np.float32)}
+        return int(self.sess.run(None, feed)[0].size)
 
 
 _WORKERS = {"litert-fp32": _LiteRT, "pytorch": _PyTorch, "onnxruntime-int8": _OnnxRuntime}

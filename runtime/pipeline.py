@@ -17,8 +17,6 @@ from typing import Iterator
 
 import numpy as np
 
-from kokoro_litert.errors import TextError, VoiceError
-
 from . import dsp
 from .bundle import Bundle
 from .chunker import Chunk, split_text
@@ -118,4 +116,4 @@ class Kokoro:
         return Audio(samples, self.sample_rate, chunks)
 
 
-__all__ = ["Kokoro", "Audio", "AudioChunk", "VoiceError", "TextError"]
+__all__ = ["Kokoro", "Audio", "AudioChunk"]

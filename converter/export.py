@@ -14,17 +14,17 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from kokoro_litert.buckets import BucketSpec
 from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError
 from kokoro_litert.native import quiet_native_logs
-from kokoro_litert.runtime.bundle import FORMAT_VERSION, MANIFEST, frame_signature, token_signature
+from kokoro_litert.runtime.bundle import FORMAT_VERSION, GRAPHS, MANIFEST, frame_signature, token_signature
 from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
 
 from . import graphs, masked, sources
@@ -82,7 +82,9 @@ def _cache_key(job: GraphJob, weights_sha: str) -> str:
     return h.hexdigest()
 
 
-def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
+def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> float:
+    """Convert one graph (all its bucket signatures) to ``dest``; returns the seconds it took."""
+    start = time.perf_counter()
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "y" if verbose else "n")
     with quiet_native_logs(verbose), torch.no_grad():
         import litert_torch  # its import prints native warnings too
@@ -96,26 +98,91 @@ def convert_graph(job: GraphJob, dest: Path, verbose: bool = False) -> None:
             raise ConversionError(f"{job.name}: conversion failed: {e}") from e
         with atomic_path(dest) as tmp:
             model.export(str(tmp))
+    return time.perf_counter() - start
 
 
-PRECISIONS = ("fp32", "fp16")
-# Only the vocoder (2/3 of the bytes) takes fp16 weights. The predictor's durations are rounded to
-# whole frames and the prosody graph's F0 drives the sine source: half-precision weights moved
-# F0 by up to 0.16 Hz and cost 0.2 dB log-mel end to end, against 0.004 dB for the vocoder alone.
-FP16_GRAPHS = ("vocoder",)
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
-def cast_weights_fp16(src: Path, dest: Path, verbose: bool = False) -> None:
-    """fp16 weights, fp32 compute: half the file; XNNPACK unpacks to fp32 at load, so speed is unchanged."""
-    from ai_edge_quantizer import qtyping, quantizer
+# Relative conversion cost per signature (measured: the unrolled LSTMs cost per step; the
+# vocoder per bucket): the longest jobs start first so the workers finish together.
+def _conversion_cost(job: GraphJob) -> float:
+    sizes = [int(name[1:]) for name in job.signatures]
+    per_step = {"predictor": 2.0, "prosody": 0.35, "vocoder": 0.0}[job.name]
+    return per_step * sum(sizes) + (35.0 * len(sizes) if job.name == "vocoder" else 10.0)
 
-    with quiet_native_logs(verbose):
-        qt = quantizer.Quantizer(str(src))
-        qt.add_weight_only_config(
-            regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED, num_bits=16, algorithm_key="float_casting"
-        )
-        with atomic_path(dest) as tmp:
-            qt.quantize().export_model(str(tmp), overwrite=True)
+
+def _quiet_worker(verbose: bool) -> None:
+    """Conversion workers print torch/torchao import noise while unpickling their job: mute them
+    (a failure still comes back as the job's exception)."""
+    if not verbose:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+
+def convert_jobs(todo: list[tuple[GraphJob, Path]], verbose: bool, log) -> dict[str, float]:
+    """Convert graphs in parallel worker processes (one core each; conversion is single-threaded).
+
+    Returns seconds per graph name. Ctrl-C stops the workers; finished graphs stay cached, and
+    unfinished ones leave nothing behind (each is written to a temporary name first)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    todo = sorted(todo, key=lambda item: -_conversion_cost(item[0]))
+    workers = min(len(todo), _usable_cpus())
+    if workers <= 1:
+        return {job.name: convert_graph(job, dest, verbose) for job, dest in todo}
+    seconds = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker, initargs=(verbose,)) as pool:
+        futures = {pool.submit(convert_graph, job, dest, verbose): job for job, dest in todo}
+        for future in as_completed(futures):
+            job = futures[future]
+            seconds[job.name] = future.result()
+            log(f"converted {job.name} [{' '.join(job.signatures)}] in {seconds[job.name]:.0f} s")
+    return seconds
+
+
+PRECISIONS = ("fp32", "fp16", "int8", "mixed")
+# fp16: only the vocoder (2/3 of the bytes) takes fp16 weights. The predictor's durations are
+# rounded to whole frames and the prosody graph's F0 drives the sine source: half-precision
+# weights there moved F0 by up to 0.16 Hz and cost 0.2 dB log-mel end to end.
+# int8: every layer group dynamic-range int8. mixed: each group's precision from the scan.
+COMPACT = ("int8", "mixed")  # these also store the voices in float16
+
+
+def precision_plan(precision: str, fp32_dir: Path, threads: int, log) -> dict:
+    """``{"plan": {graph: {group: precision}}, ...}`` for a bundle precision (mixed: scanned,
+    cached by the fp32 graphs' hashes and the scan's own sources)."""
+    from . import quantize, sensitivity
+
+    groups = {g: quantize.layer_groups(fp32_dir / f"{g}.tflite") for g in GRAPHS}
+    if precision == "fp16":
+        return {"plan": {"vocoder": {name: "fp16" for name in groups["vocoder"]}}}
+    if precision == "int8":
+        return {"plan": {g: {name: "int8" for name in groups[g]} for g in GRAPHS}}
+    from importlib.metadata import version
+
+    h = hashlib.sha256(version("ai-edge-quantizer").encode())
+    for g in GRAPHS:
+        h.update(sha256_file(fp32_dir / f"{g}.tflite").encode())
+    for module in (quantize, sensitivity):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(resources.files(__package__).joinpath("calibration_sentences.txt").read_bytes())
+    cached = cache_dir("scans") / f"{h.hexdigest()[:20]}.json"
+    if cached.is_file():
+        log(f"sensitivity scan: reusing {cached}")
+        return json.loads(cached.read_text())
+    record = sensitivity.scan(fp32_dir, threads=threads, log=log)
+    with atomic_path(cached) as tmp:
+        tmp.write_text(json.dumps(record, indent=1))
+    return record
 
 
 def _signature_table(path: Path) -> dict:
@@ -131,6 +198,12 @@ def _signature_table(path: Path) -> dict:
 
         table[name] = {"inputs": describe(runner.get_input_details()), "outputs": describe(runner.get_output_details())}
     return table
+
+
+def graph_entry(path: Path) -> dict:
+    """A graph file's manifest entry: name, size, sha256 and every signature's inputs/outputs."""
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path),
+            "signatures": _signature_table(path)}
 
 
 def _place(src: Path, dest: Path) -> None:
@@ -161,56 +234,67 @@ def build_bundle(
     out_dir: Path,
     verbose: bool = False,
     precision: str = "fp32",
+    threads: int = 2,
+    log=lambda line: print(line, file=sys.stderr),
 ) -> list[dict]:
-    """Convert (or reuse from the cache) every graph, write voices.npz and manifest.json.
-
-    ``kmodel`` must already have its weight norm stripped. ``precision`` "fp16" stores the vocoder's
-    weights in half precision (it still computes in fp32). Returns one summary row per file.
-    """
+    """Convert (or reuse from the cache) every graph, quantize them to ``precision``
+    (``PRECISIONS``), write voices.npz and manifest.json. ``kmodel`` must already have its weight
+    norm stripped. Returns one summary row per file."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MANIFEST).unlink(missing_ok=True)  # the bundle is invalid until the new manifest lands
-    rows, entries = [], {}
     jobs = graph_jobs(kmodel, spec)
-    bar = tqdm(jobs, desc="graphs", unit="graph", file=sys.stderr, disable=None)
-    for job in bar:
-        bar.set_description(f"{job.name} ({len(job.signatures)} buckets)")
-        cached = cache_dir("graphs") / f"{job.name}-{_cache_key(job, ckpt.sha256)[:20]}.tflite"
-        start = time.perf_counter()
-        reused = cached.is_file()
-        if not reused:
-            convert_graph(job, cached, verbose)
-        if precision == "fp16" and job.name in FP16_GRAPHS:
-            fp32, cached = cached, cached.with_name(f"{cached.stem}-fp16.tflite")
-            if not cached.is_file():
-                cast_weights_fp16(fp32, cached, verbose)
-        dest = out_dir / f"{job.name}.tflite"
-        _place(cached, dest)
-        entries[job.name] = {
-            "file": dest.name,
-            "bytes": dest.stat().st_size,
-            "sha256": sha256_file(dest),
-            "signatures": _signature_table(dest),
-        }
-        rows.append({"file": dest.name, "bytes": dest.stat().st_size, "buckets": list(job.signatures),
-                     "seconds": time.perf_counter() - start, "cached": reused})
-
+    cached = {job.name: cache_dir("graphs") / f"{job.name}-{_cache_key(job, ckpt.sha256)[:20]}.tflite" for job in jobs}
+    todo = [(job, cached[job.name]) for job in jobs if not cached[job.name].is_file()]
+    for job in jobs:
+        state = "to convert" if any(j is job for j, _ in todo) else "cached"
+        log(f"{job.name} [{' '.join(job.signatures)}]: {state}")
+    seconds = convert_jobs(todo, verbose, log) if todo else {}
+    rows = {job.name: {"file": f"{job.name}.tflite", "buckets": list(job.signatures),
+                       "seconds": seconds.get(job.name, 0.0), "cached": job.name not in seconds} for job in jobs}
+    for job in jobs:
+        _place(cached[job.name], out_dir / f"{job.name}.tflite")
     bank = _voice_bank(ckpt)
-    voices = out_dir / "voices.npz"
-    save_npz(bank, voices)
-    rows.append({"file": voices.name, "bytes": voices.stat().st_size, "buckets": [], "seconds": 0.0, "cached": False})
+    _write_manifest(out_dir, ckpt, kmodel, spec, bank, "fp32", {})  # a complete fp32 bundle first
 
+    quantization = {}
+    if precision != "fp32":
+        start = time.perf_counter()
+        quantization = precision_plan(precision, out_dir, threads, log)
+        from .quantize import quantize_graph
+
+        for graph, plan in quantization["plan"].items():
+            key = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:12]
+            quantized = cached[graph].with_name(f"{cached[graph].stem}-{key}.tflite")
+            if not quantized.is_file():
+                quantize_graph(cached[graph], quantized, plan, verbose)
+            _place(quantized, out_dir / f"{graph}.tflite")
+        log(f"quantized to {precision} in {time.perf_counter() - start:.0f} s")
+        _write_manifest(out_dir, ckpt, kmodel, spec, bank, precision, quantization)
+    manifest = json.loads((out_dir / MANIFEST).read_text())
+    for graph, row in rows.items():
+        row["bytes"] = manifest["graphs"][graph]["bytes"]
+    voices = manifest["voices"]
+    return [*rows.values(), {"file": voices["file"], "bytes": voices["bytes"], "buckets": [], "seconds": 0.0, "cached": False}]
+
+
+def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, bank: VoiceBank,
+                    precision: str, quantization: dict) -> None:
+    (out_dir / MANIFEST).unlink(missing_ok=True)
+    voices = out_dir / "voices.npz"
+    save_npz(bank, voices, dtype="float16" if precision in COMPACT else "float32")
     gen = kmodel.decoder.generator
     manifest = {
         "format": FORMAT_VERSION,
         "model": {"id": "hexgrad/Kokoro-82M", "version": "1.0", "weights_source": ckpt.source,
                   "weights_sha256": ckpt.sha256, "parameters_matched": ckpt.matched, "parameters_total": ckpt.total},
         "precision": precision,
+        "quantization": quantization,
         "buckets": {"tokens": list(spec.tokens), "prosody_frames": list(spec.prosody_frames), "frames": list(spec.frames)},
-        "graphs": entries,
+        "graphs": {g: graph_entry(out_dir / f"{g}.tflite") for g in GRAPHS},
         "voices": {"file": voices.name, "bytes": voices.stat().st_size, "sha256": sha256_file(voices),
-                   "names": bank.names(), "shape": [510, STYLE]},
+                   "names": bank.names(), "shape": [510, STYLE], "dtype": "float16" if precision in COMPACT else "float32"},
         "vocab": ckpt.config["vocab"],
         "audio": {"sample_rate": 24000, "n_fft": gen.post_n_fft, "hop": int(gen.stft.hop_length),
                   "samples_per_frame": 600, "source_frames_per_frame": graphs.source_frames_per_frame(kmodel)},
@@ -221,7 +305,6 @@ def build_bundle(
     }
     with atomic_path(out_dir / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))
-    return rows
 
 
 def print_summary(rows: list[dict], out=sys.stderr) -> None:

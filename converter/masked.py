@@ -3,8 +3,8 @@
 A bucket holds ``n`` real steps followed by padding. Every block here returns, on the real steps,
 exactly what the original block returns on the unpadded sequence:
 
-* recurrent: ``MaskedBiLSTM`` unrolls a bidirectional LSTM; the backward direction keeps its state
-  at zero through the padded tail, so it starts at the last real step as if unpadded;
+* recurrent: ``MaskedBiLSTM`` unrolls a bidirectional LSTM; the backward direction runs over the
+  real steps reversed, so it starts at the last real step as if unpadded;
 * statistics: ``masked_adain`` normalises over real frames only (InstanceNorm over padding would
   change every real frame's statistics);
 * convolutions see zeros beyond the real steps (their own zero padding in the unpadded original),
@@ -26,49 +26,46 @@ from torch import nn
 class MaskedBiLSTM(nn.Module):
     """A bidirectional single-layer ``nn.LSTM`` (batch_first) unrolled over a fixed length.
 
+    No step is masked. Over a right-padded sequence the forward direction is exact on the real
+    steps as it is. The backward direction runs forward over the sequence permuted by
+    ``(n - 1 - t) mod T``: the real steps reversed, then the padding; that permutation is its own
+    inverse, so the same gather puts its outputs back in time order.
+
     The input projection of all steps is one matmul. Each step's recurrent product is one
-    FULLY_CONNECTED per direction on the same constant weight tensor, which the runtime's XNNPACK
-    weight cache stores once (a batched matmul would be copied per step: ~2 MB x steps).
+    FULLY_CONNECTED per direction on the same constant weight tensor, which XNNPACK's weight cache
+    packs once (a batched matmul would be copied per step: ~2 MB x steps).
     """
 
     def __init__(self, lstm: nn.LSTM):
         super().__init__()
         assert lstm.bidirectional and lstm.num_layers == 1 and lstm.batch_first
-
-        def frozen(*tensors):
-            return nn.Parameter(torch.stack([t.detach() for t in tensors]), requires_grad=False)
-
         self.hidden = lstm.hidden_size
-        self.w_ih = frozen(lstm.weight_ih_l0, lstm.weight_ih_l0_reverse)  # [2, 4H, C]
+        w_ih = torch.cat([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse])  # [8H, C]
+        bias = torch.cat([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse])
+        self.w_ih = nn.Parameter(w_ih.detach().clone(), requires_grad=False)
+        self.bias = nn.Parameter(bias.detach().clone(), requires_grad=False)
         self.w_hh_fwd = nn.Parameter(lstm.weight_hh_l0.detach().clone(), requires_grad=False)  # [4H, H]
         self.w_hh_bwd = nn.Parameter(lstm.weight_hh_l0_reverse.detach().clone(), requires_grad=False)
-        self.bias = frozen(lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x [1, T, C], mask [1, 1, T] -> [1, T, 2H]; padded steps of the output are zero."""
-        steps, h_size = x.shape[1], self.hidden
-        # [2, T, 4H]: forward direction in time order, backward direction in reversed order.
-        proj = torch.einsum("tc,dgc->dtg", x[0], self.w_ih) + self.bias[:, None, :]
-        proj = torch.stack([proj[0], proj[1].flip(0)])
-        keep_bwd = mask[0, 0].flip(0)
-        h = x.new_zeros(2, h_size)
-        c = x.new_zeros(2, h_size)
+        steps, h = x.shape[1], self.hidden
+        n = mask.sum().to(torch.int32)
+        reverse = torch.remainder(n - 1 - torch.arange(steps, dtype=torch.int32), steps)
+        proj = F.linear(x[0], self.w_ih, self.bias)  # [T, 8H]
+        proj = torch.cat([proj[:, : 4 * h], proj[reverse, 4 * h :]], dim=-1).reshape(steps, 2, 4 * h)
+        hid = x.new_zeros(2, h)
+        c = x.new_zeros(2, h)
         outs = []
         for t in range(steps):
-            recurrent = torch.cat([F.linear(h[0:1], self.w_hh_fwd), F.linear(h[1:2], self.w_hh_bwd)])
-            gates = proj[:, t] + recurrent
+            recurrent = torch.cat([F.linear(hid[0:1], self.w_hh_fwd), F.linear(hid[1:2], self.w_hh_bwd)])
+            gates = proj[t] + recurrent
             sig = torch.sigmoid(gates)
-            i, f, o = sig[:, :h_size], sig[:, h_size : 2 * h_size], sig[:, 3 * h_size :]
-            g = torch.tanh(gates[:, 2 * h_size : 3 * h_size])
-            c = f * c + i * g
-            h = o * torch.tanh(c)
-            # The backward direction meets the padded tail first: hold its state at zero there.
-            keep = torch.stack([torch.ones_like(keep_bwd[t]), keep_bwd[t]])[:, None]
-            c = c * keep
-            h = h * keep
-            outs.append(h)
-        seq = torch.stack(outs, dim=1)  # [2, T, H]
-        out = torch.cat([seq[0], seq[1].flip(0)], dim=-1)[None]
+            c = sig[:, h : 2 * h] * c + sig[:, :h] * torch.tanh(gates[:, 2 * h : 3 * h])
+            hid = sig[:, 3 * h :] * torch.tanh(c)  # [2, H]
+            outs.append(hid.reshape(1, 2 * h))
+        seq = torch.cat(outs)  # [T, 2H]: forward | backward (permuted)
+        out = torch.cat([seq[:, :h], seq[reverse, h:]], dim=-1)[None]
         return out * mask.transpose(1, 2)
 
 

@@ -29,12 +29,21 @@ from kokoro_litert.runtime.voices import load_npz, style_for
 from . import fidelity
 from .reference import reference_predictor, reference_speech
 
-MIN_MAGSPEC_CORR = 0.9995
-# Per graph, on identical inputs. fp16 vocoder weights (magnitudes reach ~20) move it by ~1e-2;
-# the end-to-end bound is the same for every precision.
-MAX_ABS = {
-    "fp32": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 1e-2},
-    "fp16": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 5e-2},
+# Thresholds by bundle precision. Float bundles must match PyTorch: every rounded duration, each
+# graph's max abs error on identical inputs (fp16 vocoder weights, magnitudes up to ~20, move it by
+# ~1e-2), and end-to-end magnitude-spectrogram correlation per case. Quantized bundles differ from
+# PyTorch by design: they are held end to end (correlation and log-mel per case, the share of token
+# durations that round the same over all cases); their per-graph errors are recorded, not bounded.
+# mixed: the eval goals vs fp32 (corr >= 0.99 worst, <= 0.5 dB mean, >= 98 % durations) with a
+# margin for the gate's harder cases (speeds 0.5-2, bucket edges). int8: a sanity bound only, the
+# all-int8 bundle is a point on the size/quality frontier, not a fidelity claim.
+GATE = {
+    "fp32": {"magspec_corr": 0.9995, "durations_equal": 1.0,
+             "max_abs": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 1e-2}},
+    "fp16": {"magspec_corr": 0.9995, "durations_equal": 1.0,
+             "max_abs": {"predictor": 1e-3, "prosody": 1e-2, "vocoder": 5e-2}},
+    "mixed": {"magspec_corr": 0.99, "logmel_db": 0.75, "durations_equal": 0.97, "max_abs": None},
+    "int8": {"magspec_corr": 0.9, "logmel_db": 3.0, "durations_equal": 0.8, "max_abs": None},
 }
 VOICE = "af_heart"
 
@@ -174,6 +183,7 @@ def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int
         "L": engine.bundle.pick_frames(frames),
         "prosody_L": engine.bundle.pick_frames(frames, "prosody"),
         "durations_equal": bool(np.array_equal(lite.durations, ref["durations"])),
+        "durations_same": int(np.sum(lite.durations == ref["durations"])),
         "magspec_corr": metrics["magspec_corr"],
         "logmel_db": metrics["logmel_db"],
         "logmel_db_p99": metrics["logmel_db_p99"],
@@ -186,18 +196,25 @@ def run_case(engine: Engine, kmodel, planner: CasePlanner, case: Case, seed: int
 
 
 def thresholds(bundle: Bundle) -> dict:
-    return {"magspec_corr": MIN_MAGSPEC_CORR, "max_abs": MAX_ABS[bundle.manifest["precision"]]}
+    return GATE[bundle.manifest["precision"]]
 
 
 def failures(case: dict, limits: dict) -> list[str]:
     where = f"T={case['T']}/L={case['L']} ({case['tokens']} tokens, {case['frames']} frames)"
     out = [f"{graph} {where}: max abs {err:.2e} > {limits['max_abs'][graph]:.0e}"
-           for graph, err in case["max_abs"].items() if err > limits["max_abs"][graph]]
-    if not case["durations_equal"]:
+           for graph, err in case["max_abs"].items() if limits["max_abs"] and err > limits["max_abs"][graph]]
+    if limits["durations_equal"] == 1.0 and not case["durations_equal"]:
         out.append(f"predictor {where}: rounded durations differ from PyTorch")
-    if case["magspec_corr"] < MIN_MAGSPEC_CORR:
-        out.append(f"end-to-end {where}: magspec corr {case['magspec_corr']:.5f} < {MIN_MAGSPEC_CORR}")
+    if case["magspec_corr"] < limits["magspec_corr"]:
+        out.append(f"end-to-end {where}: magspec corr {case['magspec_corr']:.5f} < {limits['magspec_corr']}")
+    if "logmel_db" in limits and case["logmel_db"] > limits["logmel_db"]:
+        out.append(f"end-to-end {where}: log-mel {case['logmel_db']:.3f} dB > {limits['logmel_db']}")
     return out
+
+
+def duration_share(results: list[dict]) -> float:
+    """Share of all cases' tokens whose rounded duration equals PyTorch's."""
+    return sum(r["durations_same"] for r in results) / sum(r["tokens"] for r in results)
 
 
 def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict:
@@ -219,6 +236,10 @@ def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict
         ],
     }
     problems = [p for r in results for p in failures(r, report["thresholds"])]
+    report["durations_equal"] = duration_share(results)
+    if report["durations_equal"] < report["thresholds"]["durations_equal"]:
+        problems.append(f"predictor: {report['durations_equal']:.3f} of token durations equal PyTorch's "
+                        f"< {report['thresholds']['durations_equal']}")
     report["passed"] = not problems
     (bundle.dir / "parity.json").write_text(json.dumps(report, indent=1))
     print_table(results, out)

@@ -1,0 +1,187 @@
+"""The mixed-precision plan: which layer groups can be int8, measured end to end.
+
+The scan quantizes one layer group at a time (``quantize.py``), speaks the calibration sentences
+through the whole bundle with the same phonemes, voice and source noise as the fp32 bundle, and
+records the damage: log-mel distance, magnitude-spectrogram correlation and the share of token
+durations that still round to the same frame count. Then:
+
+0. groups under ``MIN_WEIGHTS`` weights stay fp32;
+1. a group whose dynamic int8 costs at most ``GROUP_DB`` and changes no duration is int8 (int8
+   weights, int8 compute);
+2. any other group is tried with int8 weights and fp32 compute (``int8w``), then fp16 weights,
+   under the same rule, and stays fp32 if neither passes;
+3. the whole plan is measured at once; while it misses ``TARGET``, the int8 group that cost the
+   most alone moves one step up (int8 -> int8w -> fp16).
+
+Every measurement and the chosen precision of every group go into the manifest, so a build can
+rerun the scan and a user can see why each group got its precision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner
+from kokoro_litert.runtime.engine import Engine
+from kokoro_litert.runtime.g2p import G2P
+from kokoro_litert.runtime.tokenizer import Tokenizer
+from kokoro_litert.runtime.voices import load_npz, style_for
+
+from . import fidelity
+from .quantize import layer_groups, quantize_graph
+
+VOICE = "af_heart"
+GROUP_DB = 0.05  # log-mel dB one group alone may cost (calibration mean)
+# The whole plan vs fp32 on the calibration sentences.
+TARGET = {"logmel_db": 0.3, "magspec_corr": 0.995, "durations_equal": 0.98}
+LADDER = ("int8", "int8w", "fp16", "fp32")
+# Smaller groups stay fp32 unscanned: they are <1 % of the bytes, and they are the first and last
+# layers around the model's inputs and outputs (F0/N input convs, conv_post, duration_proj).
+MIN_WEIGHTS = 100_000
+
+
+def calibration_ids(tokenizer: Tokenizer, max_tokens: int) -> list[list[int]]:
+    """The calibration sentences that fit ``max_tokens`` (boundary tokens included)."""
+    text = resources.files(__package__).joinpath("calibration_sentences.txt").read_text()
+    g2p = G2P()
+    ids = [tokenizer.encode(g2p.phonemize(line)) for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [i for i in ids if len(i) + 2 <= max_tokens]
+
+
+@contextlib.contextmanager
+def _scratch_xnnpack_cache(path: Path):
+    """Compile the scan's bundles with a throw-away XNNPACK weight cache (each would add 50-200 MB)."""
+    saved = os.environ.get("KOKORO_LITERT_CACHE")
+    os.environ["KOKORO_LITERT_CACHE"] = str(path)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("KOKORO_LITERT_CACHE", None)
+        else:
+            os.environ["KOKORO_LITERT_CACHE"] = saved
+
+
+class Probe:
+    """Speaks the calibration sentences through a bundle and compares them with the fp32 bundle's.
+
+    A variant recompiles only the graphs it changes and borrows the fp32 engine's other runners."""
+
+    def __init__(self, fp32_dir: Path, threads: int = 2):
+        bundle = Bundle(fp32_dir, verify=False)
+        pack = load_npz(bundle.voices_path).get(VOICE)
+        self.cases = [(ids, style_for(pack, len(ids)))
+                      for ids in calibration_ids(Tokenizer(bundle.vocab), bundle.tokens[-1])]
+        self.threads = threads
+        self.base = Engine(bundle, threads=threads)
+        self.reference = self._speak(self.base)
+
+    def _speak(self, engine: Engine) -> list:
+        return [engine.speak(ids, style, rng=np.random.default_rng(0)) for ids, style in self.cases]
+
+    def measure(self, bundle_dir: Path, changed: list[str]) -> dict:
+        engine = copy.copy(self.base)
+        bundle = Bundle(bundle_dir, verify=False)
+        for graph in changed:
+            setattr(engine, graph, GraphRunner(bundle, graph, self.threads))
+        rows = []
+        for test, ref in zip(self._speak(engine), self.reference):
+            m = fidelity.compare(test.audio, ref.audio)
+            rows.append({**m, "durations_equal": float(np.mean(test.durations == ref.durations))})
+        return {
+            "logmel_db": float(np.mean([r["logmel_db"] for r in rows])),
+            "magspec_corr": float(min(r["magspec_corr"] for r in rows)),
+            "durations_equal": float(np.mean([r["durations_equal"] for r in rows])),
+        }
+
+
+def variant_bundle(base: Path, dest: Path, graph_files: dict[str, Path]) -> Path:
+    """A bundle in ``dest`` that is ``base`` with some graph files replaced (others linked)."""
+    from .export import graph_entry
+
+    dest.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((base / MANIFEST).read_text())
+    for entry in [*manifest["graphs"].values(), manifest["voices"]]:
+        (dest / entry["file"]).unlink(missing_ok=True)
+        (dest / entry["file"]).symlink_to((base / entry["file"]).resolve())
+    for graph, path in graph_files.items():
+        target = dest / manifest["graphs"][graph]["file"]
+        target.unlink()
+        target.symlink_to(path.resolve())
+        manifest["graphs"][graph] = graph_entry(target)
+    (dest / MANIFEST).write_text(json.dumps(manifest))
+    return dest
+
+
+def within_target(damage: dict) -> bool:
+    return (damage["logmel_db"] <= TARGET["logmel_db"] and damage["magspec_corr"] >= TARGET["magspec_corr"]
+            and damage["durations_equal"] >= TARGET["durations_equal"])
+
+
+def _quantized(work: Path, base: Path, plan: dict[str, dict[str, str]]) -> tuple[Path, list[str]]:
+    """Bundle ``base`` with each graph quantized by its part of ``plan``, built under ``work``;
+    returns it and the graphs that changed."""
+    files = {}
+    for graph, groups in plan.items():
+        if any(p != "fp32" for p in groups.values()):
+            files[graph] = work / f"{graph}.tflite"
+            quantize_graph(base / f"{graph}.tflite", files[graph], groups)
+    return variant_bundle(base, work / "bundle", files), list(files)
+
+
+def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys.stderr)) -> dict:
+    """Choose every layer group's precision for the bundle in ``fp32_dir``; returns the record
+    the manifest stores: ``{"plan": {graph: {group: precision}}, "groups": [...], "result": {...}}``."""
+    groups = {g: layer_groups(fp32_dir / f"{g}.tflite") for g in GRAPHS}
+    rows = []
+    steps = [(g, name) for g in GRAPHS for name in groups[g] if groups[g][name].weights >= MIN_WEIGHTS]
+    with tempfile.TemporaryDirectory(prefix="kokoro-scan-") as tmp, _scratch_xnnpack_cache(Path(tmp) / "cache"):
+        work = Path(tmp)
+        probe = Probe(fp32_dir, threads)
+        base_caches = set((work / "cache" / "xnnpack").glob("*.xnn"))
+
+        def trial(plan: dict[str, dict[str, str]]) -> dict:
+            shutil.rmtree(work / "bundle", ignore_errors=True)
+            for old in set((work / "cache" / "xnnpack").glob("*.xnn")) - base_caches:
+                old.unlink()  # each variant is compiled once
+            return probe.measure(*_quantized(work, fp32_dir, plan))
+
+        for graph, name in tqdm(steps, desc="sensitivity scan", unit="group", file=sys.stderr, disable=None):
+            row = {"graph": graph, "group": name, "weights": groups[graph][name].weights}
+            row["precision"] = "fp32"
+            for precision in LADDER[:-1]:
+                row[precision] = trial({graph: {name: precision}})
+                if row[precision]["logmel_db"] <= GROUP_DB and row[precision]["durations_equal"] == 1.0:
+                    row["precision"] = precision
+                    break
+            log(f"scan {graph}/{name}: " + ", ".join(
+                f"{p} {row[p]['logmel_db']:.3f} dB" for p in LADDER[:-1] if p in row) + f" -> {row['precision']}")
+            rows.append(row)
+
+        def plan_of() -> dict[str, dict[str, str]]:
+            return {g: {r["group"]: r["precision"] for r in rows if r["graph"] == g} for g in GRAPHS}
+
+        result = trial(plan_of())
+        log(f"whole plan: {result['logmel_db']:.3f} dB, corr {result['magspec_corr']:.5f}, "
+            f"durations {result['durations_equal']:.3f}")
+        while not within_target(result):
+            movable = [r for r in rows if r["precision"] in ("int8", "int8w")]
+            if not movable:
+                break
+            worst = max(movable, key=lambda r: r[r["precision"]]["logmel_db"])
+            worst["precision"] = LADDER[LADDER.index(worst["precision"]) + 1]
+            result = trial(plan_of())
+            log(f"moved {worst['graph']}/{worst['group']} to {worst['precision']}: {result['logmel_db']:.3f} dB, "
+                f"corr {result['magspec_corr']:.5f}, durations {result['durations_equal']:.3f}")
+    return {"plan": plan_of(), "groups": rows, "result": result, "target": TARGET, "group_db": GROUP_DB}

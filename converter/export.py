@@ -157,9 +157,16 @@ PRECISIONS = ("fp32", "fp16", "int8", "mixed")
 COMPACT = ("int8", "mixed")  # these also store the voices in float16
 
 
-def precision_plan(precision: str, fp32_dir: Path, threads: int, log) -> dict:
-    """``{"plan": {graph: {group: precision}}, ...}`` for a bundle precision (mixed: scanned,
-    cached by the fp32 graphs' hashes and the scan's own sources)."""
+PACKAGED_PLAN = "mixed_plan.json"  # the scan's result for the pinned weights, shipped with the converter
+
+
+def precision_plan(precision: str, fp32_dir: Path, threads: int, log, weights_sha256: str = "",
+                   rescan: bool = False) -> dict:
+    """``{"plan": {graph: {group: precision}}, ...}`` for a bundle precision.
+
+    mixed: the packaged plan when it was scanned on these weights and names exactly these layer
+    groups (a build is then as fast as fp32's); else, or with ``rescan``, the sensitivity scan,
+    cached by the fp32 graphs' hashes and the scan's own sources."""
     from . import quantize, sensitivity
 
     groups = {g: quantize.layer_groups(fp32_dir / f"{g}.tflite") for g in GRAPHS}
@@ -167,6 +174,12 @@ def precision_plan(precision: str, fp32_dir: Path, threads: int, log) -> dict:
         return {"plan": {"vocoder": {name: "fp16" for name in groups["vocoder"]}}}
     if precision == "int8":
         return {"plan": {g: {name: "int8" for name in groups[g]} for g in GRAPHS}}
+    packaged = json.loads(resources.files(__package__).joinpath(PACKAGED_PLAN).read_text())
+    names = {g: sorted(groups[g]) for g in GRAPHS}
+    if not rescan and packaged.get("weights_sha256") == weights_sha256 and \
+            {g: sorted(packaged["plan"].get(g, {})) for g in GRAPHS} == names:
+        log(f"mixed precision: the packaged plan ({PACKAGED_PLAN}, scanned on {packaged.get('scanned_on')})")
+        return packaged
     from importlib.metadata import version
 
     h = hashlib.sha256(version("ai-edge-quantizer").encode())
@@ -180,8 +193,10 @@ def precision_plan(precision: str, fp32_dir: Path, threads: int, log) -> dict:
         log(f"sensitivity scan: reusing {cached}")
         return json.loads(cached.read_text())
     record = sensitivity.scan(fp32_dir, threads=threads, log=log)
+    record["weights_sha256"] = weights_sha256
     with atomic_path(cached) as tmp:
         tmp.write_text(json.dumps(record, indent=1))
+    log(f"sensitivity scan written to {cached} (to ship it as the packaged plan: copy it to converter/{PACKAGED_PLAN})")
     return record
 
 
@@ -235,6 +250,7 @@ def build_bundle(
     verbose: bool = False,
     precision: str = "fp32",
     threads: int = 2,
+    rescan: bool = False,
     log=lambda line: print(line, file=sys.stderr),
 ) -> list[dict]:
     """Convert (or reuse from the cache) every graph, quantize them to ``precision``
@@ -261,7 +277,7 @@ def build_bundle(
     quantization = {}
     if precision != "fp32":
         start = time.perf_counter()
-        quantization = precision_plan(precision, out_dir, threads, log)
+        quantization = precision_plan(precision, out_dir, threads, log, ckpt.sha256, rescan)
         from .quantize import quantize_graph
 
         for graph, plan in quantization["plan"].items():

@@ -3,11 +3,13 @@
 The scan quantizes one layer group at a time (``quantize.py``), speaks the calibration sentences
 through the whole bundle with the same phonemes, voice and source noise as the fp32 bundle, and
 records the damage: log-mel distance, magnitude-spectrogram correlation and the share of token
-durations that still round to the same frame count. Then:
+durations that still round to the same frame count. The spectral damage is measured with the fp32
+durations forced on the variant: one duration that rounds the other way would otherwise shift
+every later frame and swamp the spectral difference (timing is counted in its own measure). Then:
 
 0. groups under ``MIN_WEIGHTS`` weights stay fp32;
-1. a group whose dynamic int8 costs at most ``GROUP_DB`` and changes no duration is int8 (int8
-   weights, int8 compute);
+1. a group whose dynamic int8 costs at most ``GROUP_DB`` and keeps ``GROUP_DURATIONS`` of the
+   durations is int8 (int8 weights, int8 compute);
 2. any other group is tried with int8 weights and fp32 compute (``int8w``), then fp16 weights,
    under the same rule, and stays fp32 if neither passes;
 3. the whole plan is measured at once; while it misses ``TARGET``, the int8 group that cost the
@@ -32,17 +34,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from kokoro_litert.cache import sha256_file
 from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner
+from kokoro_litert.runtime import dsp
 from kokoro_litert.runtime.engine import Engine
 from kokoro_litert.runtime.g2p import G2P
-from kokoro_litert.runtime.tokenizer import Tokenizer
+from kokoro_litert.runtime.tokenizer import BOUNDARY_ID, Tokenizer
 from kokoro_litert.runtime.voices import load_npz, style_for
 
 from . import fidelity
 from .quantize import layer_groups, quantize_graph
 
 VOICE = "af_heart"
-GROUP_DB = 0.05  # log-mel dB one group alone may cost (calibration mean)
+GROUP_DB = 0.05  # log-mel dB one group alone may cost (calibration mean, durations forced)
+GROUP_DURATIONS = 0.99  # share of token durations that must round the same with one group changed
 # The whole plan vs fp32 on the calibration sentences.
 TARGET = {"logmel_db": 0.3, "magspec_corr": 0.995, "durations_equal": 0.98}
 LADDER = ("int8", "int8w", "fp16", "fp32")
@@ -87,18 +92,33 @@ class Probe:
         self.base = Engine(bundle, threads=threads)
         self.reference = self._speak(self.base)
 
-    def _speak(self, engine: Engine) -> list:
-        return [engine.speak(ids, style, rng=np.random.default_rng(0)) for ids, style in self.cases]
+    def _speak(self, engine: Engine, forced: list[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(audio, durations) per case; ``forced``: align with these durations instead of the
+        engine's own, so that a changed duration does not shift every later frame."""
+        out = []
+        for i, (ids, style) in enumerate(self.cases):
+            pred = engine.predict([BOUNDARY_ID, *ids, BOUNDARY_ID], style)
+            durations = dsp.durations_to_frames(pred["durations"], 1.0)
+            idx = dsp.alignment_index(durations if forced is None else forced[i])
+            pros = engine.prosody_f0n(pred["d"][idx], style)
+            noise = dsp.SourceNoise.draw(np.random.default_rng(0), len(pros["f0"]) * dsp.UPSAMPLE_SCALE)
+            source = engine.source_stft(pros["f0"], noise)
+            magnitude, phase = engine.vocode(pred["t_en"][:, idx], pros["f0"], pros["n"], source, style)
+            out.append((dsp.istft(magnitude, phase), durations))
+        return out
 
     def measure(self, bundle_dir: Path, changed: list[str]) -> dict:
+        """Damage vs fp32: log-mel dB and correlation with the fp32 durations forced (spectral
+        damage), and the share of token durations that round the same (timing damage)."""
         engine = copy.copy(self.base)
         bundle = Bundle(bundle_dir, verify=False)
         for graph in changed:
             setattr(engine, graph, GraphRunner(bundle, graph, self.threads))
         rows = []
-        for test, ref in zip(self._speak(engine), self.reference):
-            m = fidelity.compare(test.audio, ref.audio)
-            rows.append({**m, "durations_equal": float(np.mean(test.durations == ref.durations))})
+        forced = [durations for _, durations in self.reference]
+        for (audio, durations), (ref_audio, ref_durations) in zip(self._speak(engine, forced), self.reference):
+            m = fidelity.compare(audio, ref_audio)
+            rows.append({**m, "durations_equal": float(np.mean(durations == ref_durations))})
         return {
             "logmel_db": float(np.mean([r["logmel_db"] for r in rows])),
             "magspec_corr": float(min(r["magspec_corr"] for r in rows)),
@@ -107,9 +127,8 @@ class Probe:
 
 
 def variant_bundle(base: Path, dest: Path, graph_files: dict[str, Path]) -> Path:
-    """A bundle in ``dest`` that is ``base`` with some graph files replaced (others linked)."""
-    from .export import graph_entry
-
+    """A bundle in ``dest`` that is ``base`` with some graph files replaced (others linked); the
+    replacements must have the same signatures (quantization keeps every input and output)."""
     dest.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((base / MANIFEST).read_text())
     for entry in [*manifest["graphs"].values(), manifest["voices"]]:
@@ -119,7 +138,7 @@ def variant_bundle(base: Path, dest: Path, graph_files: dict[str, Path]) -> Path
         target = dest / manifest["graphs"][graph]["file"]
         target.unlink()
         target.symlink_to(path.resolve())
-        manifest["graphs"][graph] = graph_entry(target)
+        manifest["graphs"][graph].update(bytes=path.stat().st_size, sha256=sha256_file(path))
     (dest / MANIFEST).write_text(json.dumps(manifest))
     return dest
 
@@ -140,12 +159,48 @@ def _quantized(work: Path, base: Path, plan: dict[str, dict[str, str]]) -> tuple
     return variant_bundle(base, work / "bundle", files), list(files)
 
 
+def select_plan(groups: dict[str, dict[str, int]], trial, log) -> dict:
+    """The selection rule of the module docstring. ``groups``: graph -> group -> weight count;
+    ``trial(plan)`` measures a plan (graph -> group -> precision) against fp32."""
+    rows = []
+    steps = [(g, name) for g in groups for name, weights in groups[g].items() if weights >= MIN_WEIGHTS]
+    for graph, name in tqdm(steps, desc="sensitivity scan", unit="group", file=sys.stderr, disable=None):
+        row = {"graph": graph, "group": name, "weights": groups[graph][name], "precision": "fp32", "solo": {}}
+        for precision in LADDER[:-1]:
+            row["solo"][precision] = damage = trial({graph: {name: precision}})
+            if damage["logmel_db"] <= GROUP_DB and damage["durations_equal"] >= GROUP_DURATIONS:
+                row["precision"] = precision
+                break
+        log(f"scan {graph}/{name}: " + ", ".join(f"{p} {d['logmel_db']:.3f} dB" for p, d in row["solo"].items())
+            + f" -> {row['precision']}")
+        rows.append(row)
+
+    def plan_of() -> dict[str, dict[str, str]]:
+        chosen = {(r["graph"], r["group"]): r["precision"] for r in rows}
+        return {g: {name: chosen.get((g, name), "fp32") for name in groups[g]} for g in groups}
+
+    def cost(row: dict) -> float:  # what the group cost alone at its current precision (or the last one tried)
+        return row["solo"].get(row["precision"], list(row["solo"].values())[-1])["logmel_db"]
+
+    result = trial(plan_of())
+    log(f"whole plan: {result['logmel_db']:.3f} dB, corr {result['magspec_corr']:.5f}, "
+        f"durations {result['durations_equal']:.3f}")
+    while not within_target(result):
+        movable = [r for r in rows if r["precision"] in ("int8", "int8w")]
+        if not movable:
+            break
+        worst = max(movable, key=cost)
+        worst["precision"] = LADDER[LADDER.index(worst["precision"]) + 1]
+        result = trial(plan_of())
+        log(f"moved {worst['graph']}/{worst['group']} to {worst['precision']}: {result['logmel_db']:.3f} dB, "
+            f"corr {result['magspec_corr']:.5f}, durations {result['durations_equal']:.3f}")
+    return {"plan": plan_of(), "groups": rows, "result": result, "target": TARGET, "group_db": GROUP_DB}
+
+
 def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys.stderr)) -> dict:
     """Choose every layer group's precision for the bundle in ``fp32_dir``; returns the record
     the manifest stores: ``{"plan": {graph: {group: precision}}, "groups": [...], "result": {...}}``."""
-    groups = {g: layer_groups(fp32_dir / f"{g}.tflite") for g in GRAPHS}
-    rows = []
-    steps = [(g, name) for g in GRAPHS for name in groups[g] if groups[g][name].weights >= MIN_WEIGHTS]
+    groups = {g: {name: lg.weights for name, lg in layer_groups(fp32_dir / f"{g}.tflite").items()} for g in GRAPHS}
     with tempfile.TemporaryDirectory(prefix="kokoro-scan-") as tmp, _scratch_xnnpack_cache(Path(tmp) / "cache"):
         work = Path(tmp)
         probe = Probe(fp32_dir, threads)
@@ -157,31 +212,4 @@ def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys
                 old.unlink()  # each variant is compiled once
             return probe.measure(*_quantized(work, fp32_dir, plan))
 
-        for graph, name in tqdm(steps, desc="sensitivity scan", unit="group", file=sys.stderr, disable=None):
-            row = {"graph": graph, "group": name, "weights": groups[graph][name].weights}
-            row["precision"] = "fp32"
-            for precision in LADDER[:-1]:
-                row[precision] = trial({graph: {name: precision}})
-                if row[precision]["logmel_db"] <= GROUP_DB and row[precision]["durations_equal"] == 1.0:
-                    row["precision"] = precision
-                    break
-            log(f"scan {graph}/{name}: " + ", ".join(
-                f"{p} {row[p]['logmel_db']:.3f} dB" for p in LADDER[:-1] if p in row) + f" -> {row['precision']}")
-            rows.append(row)
-
-        def plan_of() -> dict[str, dict[str, str]]:
-            return {g: {r["group"]: r["precision"] for r in rows if r["graph"] == g} for g in GRAPHS}
-
-        result = trial(plan_of())
-        log(f"whole plan: {result['logmel_db']:.3f} dB, corr {result['magspec_corr']:.5f}, "
-            f"durations {result['durations_equal']:.3f}")
-        while not within_target(result):
-            movable = [r for r in rows if r["precision"] in ("int8", "int8w")]
-            if not movable:
-                break
-            worst = max(movable, key=lambda r: r[r["precision"]]["logmel_db"])
-            worst["precision"] = LADDER[LADDER.index(worst["precision"]) + 1]
-            result = trial(plan_of())
-            log(f"moved {worst['graph']}/{worst['group']} to {worst['precision']}: {result['logmel_db']:.3f} dB, "
-                f"corr {result['magspec_corr']:.5f}, durations {result['durations_equal']:.3f}")
-    return {"plan": plan_of(), "groups": rows, "result": result, "target": TARGET, "group_db": GROUP_DB}
+        return select_plan(groups, trial, log)

@@ -210,12 +210,13 @@ class VoiceBank:
         return np.asarray(mix, dtype=np.float32)
 
 
-def save_npz(bank: VoiceBank, path: str | os.PathLike) -> None:
-    """Write every pack of ``bank`` to one .npz (name -> float32 [510, 256]), atomically."""
+def save_npz(bank: VoiceBank, path: str | os.PathLike, dtype: str = "float32") -> None:
+    """Write every pack of ``bank`` to one .npz (name -> [510, 256] of ``dtype``: float32, or
+    float16 for compact bundles; readers get float32 either way), atomically."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **{n: bank._packs[n] for n in bank.names()})
+    np.savez(buf, **{n: bank._packs[n].astype(dtype) for n in bank.names()})
     tmp = p.with_name(f".{p.name}.part")
     try:
         tmp.write_bytes(buf.getvalue())

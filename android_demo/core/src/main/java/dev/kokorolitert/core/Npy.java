@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /**
  * A small reader/writer for NumPy .npy arrays (format 1.0/2.0/3.0, C order), the entries of
- * voices.npz. Reads little-endian float32/float64/int32/int64 into float[] / double[] / long[].
+ * voices.npz. Reads little-endian float16/float32/float64/int32/int64 into float[] / double[] / long[].
  */
 public final class Npy {
     public final String descr;
@@ -58,6 +58,7 @@ public final class Npy {
 
     private static int itemSize(String descr) {
         switch (descr) {
+            case "<f2": return 2;
             case "<f4": case "<i4": return 4;
             case "<f8": case "<i8": return 8;
             case "|b1": case "|u1": case "|i1": return 1;
@@ -76,10 +77,22 @@ public final class Npy {
         float[] out = new float[n];
         switch (descr) {
             case "<f4": data.asFloatBuffer().get(out); break;
+            case "<f2": for (int i = 0; i < n; i++) out[i] = halfToFloat(data.getShort(2 * i)); break;
             case "<f8": for (int i = 0; i < n; i++) out[i] = (float) data.getDouble(8 * i); break;
             default: { long[] l = longs(); for (int i = 0; i < n; i++) out[i] = l[i]; }
         }
         return out;
+    }
+
+    /** IEEE 754 binary16 to float (compact bundles store voices in half precision). */
+    static float halfToFloat(short bits) {
+        int h = bits & 0xffff, sign = (h & 0x8000) << 16, exp = (h >>> 10) & 0x1f, mant = h & 0x3ff;
+        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));  // inf, NaN
+        if (exp == 0) {  // zero or subnormal: mant * 2^-24
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
     public double[] doubles() {
@@ -88,6 +101,7 @@ public final class Npy {
         switch (descr) {
             case "<f8": data.asDoubleBuffer().get(out); break;
             case "<f4": for (int i = 0; i < n; i++) out[i] = data.getFloat(4 * i); break;
+            case "<f2": for (int i = 0; i < n; i++) out[i] = halfToFloat(data.getShort(2 * i)); break;
             default: { long[] l = longs(); for (int i = 0; i < n; i++) out[i] = l[i]; }
         }
         return out;

@@ -1,0 +1,194 @@
+"""Layer groups and per-group quantization on a small converted graph."""
+
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from kokoro_litert.converter.graphs import Group, _call
+from kokoro_litert.converter.masked import MaskedBiLSTM
+from kokoro_litert.converter.quantize import _group_of, layer_groups, predicted_bytes, quantize_graph
+
+
+class TwoGroups(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.front = Group(_call, nn.Sequential(nn.Conv1d(8, 64, 3, padding=1), nn.LeakyReLU(), nn.Conv1d(64, 64, 3, padding=1)))
+        self.lstm = MaskedBiLSTM(nn.LSTM(64, 16, batch_first=True, bidirectional=True))
+        self.back = Group(_call, nn.Conv1d(32, 8, 5, padding=2))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = self.lstm(self.front(x).transpose(1, 2), mask[:, None]).transpose(1, 2)
+        return self.back(h)
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    import litert_torch
+
+    torch.manual_seed(0)
+    model = TwoGroups().eval()
+    x, mask = torch.randn(1, 8, 12), torch.ones(1, 12)
+    path = tmp_path_factory.mktemp("q") / "two.tflite"
+    with torch.no_grad():
+        litert_torch.convert(model, (x, mask)).export(str(path))
+        expected = model(x, mask).numpy()
+    return path, x.numpy(), mask.numpy(), expected
+
+
+def _run(path, x, mask) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=str(path)).get_signature_runner()
+    (name_x, name_m) = sorted(runner.get_input_details(), key=lambda k: runner.get_input_details()[k]["index"])
+    return next(iter(runner(**{name_x: x, name_m: mask}).values()))
+
+
+def _weight_types(path) -> dict[str, set[int]]:
+    """Group -> tensor types of the weights its ops read."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    out: dict[str, set[int]] = {}
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        model = schema.Model.GetRootAs(buf, 0)
+        graph = model.Subgraphs(0)
+        for i in range(graph.OperatorsLength()):
+            op = graph.Operators(i)
+            group = _group_of(graph.Tensors(op.Outputs(0)).Name().decode())
+            if group is None or op.InputsLength() < 2 or op.Inputs(1) < 0:
+                continue
+            out.setdefault(group, set()).add(graph.Tensors(op.Inputs(1)).Type())
+    return out
+
+
+def test_group_names_are_read_from_op_names():
+    assert _group_of("pkg.VocoderGraph/pkg.Group_res3/torch.nn.modules.conv.Conv1d_convs1_0;12") == "res3"
+    assert _group_of("pkg.PredictorGraph/pkg.MaskedBiLSTM_dur_lstm0;57") == "dur_lstm0"
+    assert _group_of("a.G/a.Group_x;;a.G/a.Group_y/torch.Conv1d_0;") == "y"  # fused names: the op's own scope is last
+    assert _group_of("pkg.VocoderGraph;196") is None
+
+
+def test_layer_groups_count_each_weight_once(converted):
+    path, *_ = converted
+    groups = layer_groups(path)
+    assert set(groups) == {"front", "lstm", "back"}
+    assert groups["front"].weights >= 8 * 64 * 3 + 64 * 64 * 3
+    # every step of the unrolled LSTM reads the same two recurrent weights: counted once
+    assert groups["lstm"].weights < 2 * (4 * 16 * 64 + 4 * 16 * 16 + 4 * 16) + 64
+    assert predicted_bytes(groups, {"front": "int8"}) < predicted_bytes(groups, {})
+
+
+def test_quantize_only_the_planned_groups(converted, tmp_path):
+    from ai_edge_litert import schema_py_generated as schema
+
+    path, x, mask, expected = converted
+    out = tmp_path / "q.tflite"
+    quantize_graph(path, out, {"front": "int8", "back": "fp16"})
+    types = _weight_types(out)
+    assert schema.TensorType.INT8 in types["front"]
+    assert schema.TensorType.INT8 not in types["lstm"] and schema.TensorType.FLOAT16 not in types["lstm"]
+    assert out.stat().st_size < path.stat().st_size
+    got = _run(out, x, mask)
+    rel = np.abs(got - expected).max() / np.abs(expected).max()
+    assert 0 < rel < 0.05, rel  # quantized, and still close
+
+
+def test_unknown_group_or_precision_is_refused(converted, tmp_path):
+    path, *_ = converted
+    with pytest.raises(ValueError, match="no layer groups"):
+        quantize_graph(path, tmp_path / "x.tflite", {"nope": "int8"})
+    with pytest.raises(ValueError, match="unknown precision"):
+        quantize_graph(path, tmp_path / "x.tflite", {"front": "int3"})
+    assert not (tmp_path / "x.tflite").exists()
+
+
+# ------------------------------------------------------------------ the real CI bundle in mixed precision
+
+# The eval goals of a mixed bundle against the fp32 bundle (README "Precision"); CI holds the
+# CI bundle to them on the quick suite.
+MIXED_GOALS = {"corr_mean": 0.995, "corr_worst": 0.99, "logmel_db_mean": 0.5, "durations": 0.98,
+               "wer_over_fp32": 0.01, "similarity": 0.95}
+
+
+@pytest.fixture(scope="session")
+def mixed_bundle(real_bundle):
+    """The CI bundle built in mixed precision by the real CLI (its fp32 graphs come from the cache
+    that ``real_bundle`` filled; the sensitivity scan runs on them), parity gate included."""
+    import subprocess
+    import sys
+
+    out = real_bundle.with_name(real_bundle.name + "-mixed")
+    cmd = [sys.executable, "-m", "kokoro_litert.cli", "build", "--buckets", "ci", "--precision", "mixed", "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.real
+def test_mixed_bundle_records_every_group_and_shrinks(mixed_bundle, real_bundle):
+    import json
+
+    from kokoro_litert.runtime.bundle import GRAPHS
+
+    manifest = json.loads((mixed_bundle / "manifest.json").read_text())
+    fp32 = json.loads((real_bundle / "manifest.json").read_text())
+    assert manifest["precision"] == "mixed" and manifest["voices"]["dtype"] == "float16"
+    plan = manifest["quantization"]["plan"]
+    for graph in GRAPHS:
+        groups = layer_groups(mixed_bundle / f"{graph}.tflite")
+        assert set(plan[graph]) == set(groups), graph  # every group has a recorded precision
+    sizes = {g: manifest["graphs"][g]["bytes"] for g in GRAPHS}
+    assert sum(sizes.values()) < 0.45 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
+    assert json.loads((mixed_bundle / "parity.json").read_text())["passed"]
+
+
+@pytest.mark.real
+def test_mixed_bundle_meets_the_quality_goals(mixed_bundle, real_bundle):
+    from kokoro_litert.evaluate import evaluate
+
+    report = evaluate([real_bundle, mixed_bundle], reference=real_bundle, quick=True, pytorch=False)
+    fp32, mixed = report["results"]
+    assert mixed["precision"] == "mixed" and fp32["precision"] == "fp32"
+    vs = mixed["vs_reference"]
+    assert vs["magspec_corr"]["mean"] >= MIXED_GOALS["corr_mean"], vs
+    assert vs["magspec_corr"]["worst"] >= MIXED_GOALS["corr_worst"], vs
+    assert vs["logmel_db"]["mean"] <= MIXED_GOALS["logmel_db_mean"], vs
+    assert vs["durations_same"]["mean"] >= MIXED_GOALS["durations"], vs
+    assert mixed["asr"]["wer"] <= fp32["asr"]["wer"] + MIXED_GOALS["wer_over_fp32"]
+    assert mixed["similarity"]["vs_reference"]["worst"] >= MIXED_GOALS["similarity"]
+
+
+def test_plan_selection_follows_the_rule():
+    """select_plan on a known damage model: each group's solo cost per precision, costs add up."""
+    from kokoro_litert.converter import sensitivity as sens
+
+    big = sens.MIN_WEIGHTS
+    groups = {"predictor": {"bert": big, "lstm": big, "proj": 10}, "vocoder": {"res0": big, "res1": big, "post": 10}}
+    solo = {  # logmel dB alone: int8, int8w, fp16
+        "bert": (3.0, 0.5, 0.01), "lstm": (0.04, 0.01, 0.0), "res0": (0.03, 0.01, 0.0), "res1": (0.2, 0.04, 0.0),
+    }
+    rung = {"int8": 0, "int8w": 1, "fp16": 2}
+    trials = []
+
+    def trial(plan):
+        trials.append(plan)
+        costs = [solo[name][rung[p]] for groups_ in plan.values() for name, p in groups_.items() if p != "fp32"]
+        together = 4 if len(costs) > 1 else 1  # groups hurt more together than alone
+        return {"logmel_db": sum(costs) * together, "magspec_corr": 0.999, "durations_equal": 1.0}
+
+    record = sens.select_plan(groups, trial, log=lambda line: None)
+    plan = record["plan"]
+    assert plan["predictor"]["proj"] == plan["vocoder"]["post"] == "fp32"  # too small to scan
+    # solo: bert passes only at fp16 (3 trials), lstm and res0 at int8 (1 each), res1 at int8w (2).
+    # The whole plan, (0.01 + 0.04 + 0.03 + 0.04) x 4 = 0.48 dB, misses 0.3: the group that cost the
+    # most alone moves up a rung (ties: graph order; an unmeasured rung counts as the last measured):
+    # lstm -> int8w (0.36 dB), lstm -> fp16 (0.32), res1 -> fp16 (0.16, within target).
+    assert plan["predictor"]["bert"] == "fp16" and plan["predictor"]["lstm"] == "fp16"
+    assert plan["vocoder"]["res1"] == "fp16"
+    assert plan["vocoder"]["res0"] == "int8"
+    assert sens.within_target(record["result"])
+    assert len(trials) == (3 + 1 + 1 + 2) + 4  # solo scans, then each whole-plan measurement

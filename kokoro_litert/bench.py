@@ -1,15 +1,33 @@
-"""``kokoro-litert bench``: LiteRT vs PyTorch vs onnxruntime on the same phonemes, voice and threads.
+"""``kokoro-litert bench``: LiteRT bundles vs PyTorch vs onnxruntime on the same phonemes, voice and threads.
 
-Three engines speak the same token ids (phonemized once, here, with the runtime's G2P and chunker):
+Every engine speaks the same token ids (phonemized once, here, with the runtime's G2P and chunker):
 
-* ``litert-fp32``: this package's runtime (``Kokoro.stream``) on a bundle, from text, stage by stage;
+* ``litert-<precision>``: this package's runtime (``Kokoro.stream``) on a bundle, from text, stage by
+  stage; one engine per ``--bundle`` (repeatable), named from the manifest's ``precision`` key
+  (``litert-fp32``, ``litert-fp16``; ``litert-fp32-<dir name>`` when two bundles share a precision);
 * ``pytorch``: ``kokoro.KModel`` with the same (ONNX-rebuilt) weights, ``forward_with_tokens`` per chunk;
 * ``onnxruntime-int8``: kokoro-onnx's ``kokoro-v1.0.int8.onnx`` on onnxruntime's CPU provider, per chunk.
 
 Every (engine, text, threads) configuration runs in its own fresh worker process
 (``python -m kokoro_litert.bench --worker SPEC``) that loads the engine, does one warm-up pass over the
-text (excluded), then N timed passes, and reports its own peak RSS (``ru_maxrss``): in-process memory
-deltas would mix engines and allocator caches.
+text (excluded), then N timed passes. In-process memory deltas would mix engines and allocator caches.
+
+Memory, per configuration (the whole worker process: load, warm-up and timed runs):
+
+* ``peak_rss_mb``: ``VmHWM`` of the worker's ``/proc/self/status`` at its end, the kernel's exact
+  high-water mark of resident memory (equal to ``ru_maxrss``, also reported);
+* ``peak_anon_mb`` / ``peak_file_mb`` / ``peak_shmem_mb``: ``RssAnon`` / ``RssFile`` / ``RssShmem`` of
+  the worker at its highest sampled ``VmRSS``: the driver reads ``/proc/PID/status`` every
+  ``RSS_SAMPLE_S`` while the worker runs, so their sum can be a little under ``VmHWM``. Anonymous is
+  heap, arenas and buffers; file-backed is mapped files (the .tflite graphs, the XNNPACK packed-weight
+  cache, shared libraries), which the kernel can drop and re-read under memory pressure;
+* ``end_anon_mb`` / ``end_file_mb``: the same two read by the worker itself after its last run.
+
+LiteRT startup, per bundle (own processes, ``startup`` in the report): ``import_s`` (import the
+runtime), ``construct_s`` (``Kokoro(bundle)``: compile the three graphs), ``first_audio_s`` (the first
+chunk of ``stream(SHORT)`` on the fresh engine) and ``first_short_s`` (the whole short sentence), once
+with a cold XNNPACK weight cache (``$KOKORO_LITERT_CACHE`` pointed at a fresh temporary directory, so
+every graph's weights are packed and written) and once warm (the same directory again, now filled).
 
 Times are wall-clock, best and median of N. ``audio_s`` is speech only (the pauses the runtime inserts
 between chunks are not counted for any engine). RTF = time / audio_s. ``first_audio_s`` is the time until
@@ -30,15 +48,34 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import KokoroLiteRTError
 
-ENGINES = ("litert-fp32", "pytorch", "onnxruntime-int8")
+REFERENCE_ENGINES = ("pytorch", "onnxruntime-int8")
+ENGINES = ("litert-fp32", *REFERENCE_ENGINES)  # with one fp32 bundle (the default)
 STAGES = ("g2p", "predictor", "alignment", "prosody", "source_stft", "vocoder", "istft", "joins")
 _RUNTIME_STAGE = {"source": "source_stft"}  # Engine.speak's timing keys -> our names
+RSS_SAMPLE_S = 0.01  # how often the driver samples a worker's /proc/PID/status
 
-VOICE = "af_heart"
+
+@dataclass(frozen=True)
+class Settings:
+    """What a bench run measures. ``DEFAULTS`` and ``QUICK`` are the only place these values live."""
+
+    texts: tuple[str, ...] = ("short", "medium", "long")
+    voice: str = "af_heart"
+    runs: int = 3
+    threads: tuple[int, ...] = (1, 2)
+    warmup: int = 1
+    startup: bool = True  # LiteRT construct / first sentence with a cold and a warm XNNPACK cache
+
+
+DEFAULTS = Settings()
+QUICK = Settings(texts=("short",), runs=1, threads=(2,))  # what CI runs: ``bench --quick``
+
+VOICE = DEFAULTS.voice
 SPEED = 1.0
 SEED = 0
 
@@ -88,8 +125,9 @@ def _cpuinfo() -> dict:
             info.setdefault(_CPU_KEYS[key], value)
         elif key == "flags" and "flags" not in info:
             flags = set(value.split())
-            info["flags"] = [f for f in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni",
-                                         "avx_vnni", "amx_tile") if f in flags]
+            info["flags"] = [f for f in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
+                                         "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile",
+                                         "amx_bf16", "amx_int8") if f in flags]
         elif key == "physical id":
             phys = value
         elif key == "core id":
@@ -203,7 +241,15 @@ class _LiteRT:
         return {"total_s": total, "synth_s": total - stages["g2p"], "first_audio_s": first,
                 "audio_s": samples / self.sr,
                 "stages": {**{k: stages.get(k, 0.0) for k in STAGES}, **stages},  # + any new runtime stage
-                "phonemes_match": phonemes == [c["phonemes"] for c in chunks]}
+                "phonemes_match": phonemes == [c["phonemes"] for c in chunks],
+                "prepared": _prepared(self.tts)}
+
+
+def _prepared(tts) -> dict:
+    """The signatures (buckets) each graph has prepared so far in this process."""
+    engine = tts.engine
+    return {g: sorted(getattr(getattr(engine, g), "prepared", ()), key=lambda s: int(s[1:]))
+            for g in ("predictor", "prosody", "vocoder")}
 
 
 class _ChunkedEngine:
@@ -290,23 +336,34 @@ class _OnnxRuntime(_ChunkedEngine):
         return int(self.sess.run(None, feed)[0].size)
 
 
-_WORKERS = {"litert-fp32": _LiteRT, "pytorch": _PyTorch, "onnxruntime-int8": _OnnxRuntime}
+_WORKERS = {"litert": _LiteRT, "pytorch": _PyTorch, "onnxruntime-int8": _OnnxRuntime}
+
+
+def _status_mb(path: str = "/proc/self/status") -> dict[str, float]:
+    """VmHWM, VmRSS, RssAnon, RssFile, RssShmem in MB from a /proc status file ({} where unreadable)."""
+    out = {}
+    try:
+        for line in Path(path).read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(value.split()[0]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def _vm_hwm_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+    return _status_mb().get("VmHWM")
+
+
+def _worker_kind(spec: dict) -> str:
+    return spec.get("kind") or ("litert" if spec["engine"].startswith("litert") else spec["engine"])
 
 
 def run_worker(spec: dict) -> dict:
     """Load one engine, warm up, time ``spec['runs']`` passes over the text; runs in its own process."""
     start = time.perf_counter()
-    engine = _WORKERS[spec["engine"]](spec)
+    engine = _WORKERS[_worker_kind(spec)](spec)
     load_s = time.perf_counter() - start
     load_rss = _vm_hwm_mb()
     for _ in range(spec["warmup"]):
@@ -317,7 +374,37 @@ def run_worker(spec: dict) -> dict:
         result = engine.run()
         result["cpu_s"] = time.process_time() - cpu  # all threads of this process
         runs.append(result)
-    return {"load_s": load_s, "load_peak_rss_mb": load_rss, "runs": runs, "peak_rss_mb": _peak_rss_mb()}
+    status = _status_mb()
+    return {"load_s": load_s, "load_peak_rss_mb": load_rss, "runs": runs, "ru_maxrss_mb": _peak_rss_mb(),
+            "peak_rss_mb": status.get("VmHWM", _peak_rss_mb()),
+            "end_anon_mb": status.get("RssAnon"), "end_file_mb": status.get("RssFile")}
+
+
+def run_startup(spec: dict) -> dict:
+    """A fresh process: import the runtime, construct ``Kokoro``, stream the short sentence once."""
+    start = time.perf_counter()
+    from kokoro_litert.runtime import Kokoro
+
+    import_s = time.perf_counter() - start
+    xnnpack = Path(os.environ.get("KOKORO_LITERT_CACHE", "."), "xnnpack")
+    cached_before = sorted(p.name for p in xnnpack.glob("*.xnn")) if xnnpack.is_dir() else []
+    start = time.perf_counter()
+    tts = Kokoro(spec["bundle"], threads=spec["threads"], verify=False)
+    construct_s = time.perf_counter() - start
+    construct_status = _status_mb()
+    start = time.perf_counter()
+    first = None
+    for _ in tts.stream(TEXTS["short"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"]):
+        if first is None:
+            first = time.perf_counter() - start
+    short_s = time.perf_counter() - start
+    status = _status_mb()
+    cache = {p.name: p.stat().st_size for p in xnnpack.glob("*.xnn")} if xnnpack.is_dir() else {}
+    return {"import_s": import_s, "construct_s": construct_s, "first_audio_s": first, "first_short_s": short_s,
+            "xnnpack_files_before": cached_before, "xnnpack_cache_mb": sum(cache.values()) / 2**20,
+            "construct_rss_mb": construct_status.get("VmRSS"), "peak_rss_mb": status.get("VmHWM"),
+            "end_anon_mb": status.get("RssAnon"), "end_file_mb": status.get("RssFile"),
+            "prepared": _prepared(tts)}
 
 
 def _worker_main(argv: list[str]) -> int:
@@ -326,7 +413,7 @@ def _worker_main(argv: list[str]) -> int:
     p.add_argument("--out", required=True, help="result JSON file")
     a = p.parse_args(argv)
     spec = json.loads(Path(a.worker).read_text())
-    result = run_worker(spec)
+    result = run_startup(spec) if spec.get("mode") == "startup" else run_worker(spec)
     Path(a.out).write_text(json.dumps(result))
     return 0
 
@@ -362,17 +449,43 @@ def _prepare_texts(bundle, names: list[str], first_chunk_tokens=None) -> dict:
     return out
 
 
-def _spawn(spec: dict, workdir: Path, tag: str) -> dict:
+def litert_engine_names(bundles: list[tuple[str, str | None]]) -> list[str]:
+    """``(directory, manifest precision)`` per bundle -> ``litert-<precision>``, with the directory's
+    name appended where two bundles share a precision (and an index if that is still ambiguous)."""
+    base = [f"litert-{precision or 'fp32'}" for _, precision in bundles]
+    names = [b if base.count(b) == 1 else f"{b}-{Path(d).name}" for b, (d, _) in zip(base, bundles)]
+    return [n if names.count(n) == 1 else f"{n}-{i + 1}" for i, n in enumerate(names)]
+
+
+def _sample_status(pid: int, peak: dict) -> None:
+    status = _status_mb(f"/proc/{pid}/status")
+    if status.get("VmRSS", 0) > peak.get("VmRSS", -1):
+        peak.clear()
+        peak.update(status)
+
+
+def _spawn(spec: dict, workdir: Path, tag: str, env: dict | None = None) -> dict:
+    """Run one worker process; sample its /proc status every ``RSS_SAMPLE_S`` while it runs."""
     spec_path, out_path, log_path = (workdir / f"{tag}.{ext}" for ext in ("spec.json", "result.json", "log"))
     spec_path.write_text(json.dumps(spec))
     load = _loadavg()
     cmd = [sys.executable, "-m", "kokoro_litert.bench", "--worker", str(spec_path), "--out", str(out_path)]
+    peak: dict = {}
     with open(log_path, "wb") as log:
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_set_threads_env(spec["threads"])).returncode
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                env={**_set_threads_env(spec["threads"]), **(env or {})})
+        while True:
+            try:
+                rc = proc.wait(timeout=RSS_SAMPLE_S)
+                break
+            except subprocess.TimeoutExpired:
+                _sample_status(proc.pid, peak)
     if rc != 0 or not out_path.is_file():
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
         return {"error": f"worker exited with {rc}", "log_tail": tail}
-    return {**json.loads(out_path.read_text()), "loadavg_before": load, "loadavg_after": _loadavg()}
+    sampled = {"peak_anon_mb": peak.get("RssAnon"), "peak_file_mb": peak.get("RssFile"),
+               "peak_shmem_mb": peak.get("RssShmem"), "peak_sampled_rss_mb": peak.get("VmRSS")}
+    return {**json.loads(out_path.read_text()), **sampled, "loadavg_before": load, "loadavg_after": _loadavg()}
 
 
 def _loadavg() -> float | None:
@@ -380,6 +493,10 @@ def _loadavg() -> float | None:
         return round(os.getloadavg()[0], 2)
     except OSError:
         return None
+
+
+_MEMORY = ("peak_rss_mb", "peak_anon_mb", "peak_file_mb", "peak_shmem_mb", "peak_sampled_rss_mb",
+           "end_anon_mb", "end_file_mb", "ru_maxrss_mb")
 
 
 def _summarize(engine: str, text: str, threads: int, raw: dict) -> dict:
@@ -403,7 +520,7 @@ def _summarize(engine: str, text: str, threads: int, raw: dict) -> dict:
         "synth_median_s": statistics.median(synth),
         "first_audio_s": min(firsts),
         "first_audio_median_s": statistics.median(firsts),
-        "peak_rss_mb": raw["peak_rss_mb"],
+        **{k: raw.get(k) for k in _MEMORY},
         "load_peak_rss_mb": raw.get("load_peak_rss_mb"),
         "load_s": raw["load_s"],
         "cpu_s_best_run": runs[best].get("cpu_s"),
@@ -417,17 +534,24 @@ def _summarize(engine: str, text: str, threads: int, raw: dict) -> dict:
         row["stage_share"] = {k: v / totals[best] for k, v in stages.items()}
     if "phonemes_match" in runs[best]:
         row["phonemes_match"] = all(r["phonemes_match"] for r in runs)
+    if "prepared" in runs[-1]:
+        row["prepared"] = runs[-1]["prepared"]
     return row
 
 
+def _is_litert(engine: str) -> bool:
+    return engine.startswith("litert")
+
+
 def compute_ratios(results: list[dict]) -> list[dict]:
-    """LiteRT / other per (text, threads): RTF on ids->audio time (< 1: LiteRT faster), first audio, peak RSS."""
+    """Each LiteRT engine / other per (text, threads): RTF on ids->audio time (< 1: LiteRT faster),
+    first audio, peak RSS."""
     by = {(r["text"], r["threads"], r["engine"]): r for r in results if "error" not in r}
     out = []
     for (text, threads, engine), lite in by.items():
-        if engine != "litert-fp32":
+        if not _is_litert(engine):
             continue
-        row = {"text": text, "threads": threads}
+        row = {"text": text, "threads": threads, "engine": engine}
         for other, key in (("pytorch", "litert/pytorch"), ("onnxruntime-int8", "litert/onnxruntime")):
             o = by.get((text, threads, other))
             if o is None:
@@ -442,49 +566,76 @@ def compute_ratios(results: list[dict]) -> list[dict]:
     return out
 
 
+def _machine_line(m: dict) -> str:
+    flags = " ".join(m.get("flags") or []) or "?"
+    return (f"machine: {m.get('cpu_model')} (family {m.get('cpu_family', '?')} model {m.get('cpu_model_number', '?')}), "
+            f"flags {flags}; {m.get('usable_cpus')} usable CPUs ({m.get('physical_cores', '?')} physical cores), "
+            f"{m.get('mem_total_mb')} MB")
+
+
 def format_tables(report: dict) -> str:
     m = report["machine"]
-    lines = [f"machine: {m.get('cpu_model')}, {m.get('usable_cpus')} usable CPUs "
-             f"({m.get('physical_cores', '?')} physical cores), {m.get('mem_total_mb')} MB; "
-             f"bundle buckets T{report['bundle']['tokens']} L{report['bundle']['frames']}; "
-             f"voice {report['voice']}, warm-up 1, best/median of {report['runs']}; "
-             f"load = 1-min load average before each worker", ""]
-    head = (f"{'text':<7}{'thr':>4}  {'engine':<17}{'audio_s':>8}{'best_s':>8}{'median_s':>9}{'RTF':>7}"
-            f"{'1st_audio_s':>12}{'peak_RSS_MB':>12}{'load':>6}")
+    bundles = report.get("bundles") or ([{"engine": "litert-fp32", **report["bundle"]}] if "bundle" in report else [])
+    lines = [_machine_line(m)]
+    for b in bundles:
+        lines.append(f"{b['engine']}: {b.get('path', '?')} buckets T{b.get('tokens')} L{b.get('frames')}")
+    lines += [f"voice {report['voice']}, warm-up 1, best/median of {report['runs']}; "
+              f"RSS in MB: peak = VmHWM, anon/file = RssAnon/RssFile at the highest sampled VmRSS; "
+              f"load = 1-min load average before each worker", ""]
+    width = max([17, *(len(r["engine"]) + 2 for r in report["results"])])
+    head = (f"{'text':<7}{'thr':>4}  {'engine':<{width}}{'audio_s':>8}{'best_s':>8}{'median_s':>9}{'RTF':>7}"
+            f"{'1st_audio_s':>12}{'peak_RSS':>9}{'anon':>6}{'file':>6}{'load':>6}")
     lines += [head, "-" * len(head)]
     for r in report["results"]:
         if "error" in r:
-            lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<17}ERROR: {r['error']}")
+            lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<{width}}ERROR: {r['error']}")
             continue
-        lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<17}{r['audio_s']:>8.2f}{r['best_s']:>8.3f}"
-                     f"{r['median_s']:>9.3f}{r['rtf']:>7.3f}{r['first_audio_s']:>12.3f}{r['peak_rss_mb']:>12.0f}"
+        lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<{width}}{r['audio_s']:>8.2f}{r['best_s']:>8.3f}"
+                     f"{r['median_s']:>9.3f}{r['rtf']:>7.3f}{r['first_audio_s']:>12.3f}{r['peak_rss_mb']:>9.0f}"
+                     f"{_fmt(r.get('peak_anon_mb'), 0):>6}{_fmt(r.get('peak_file_mb'), 0):>6}"
                      f"{_fmt(r['loadavg_1m'][0]):>6}")
     if report["ratios"]:
         lines += ["", "LiteRT / other (ids->audio RTF, best; < 1 means LiteRT is faster / smaller)"]
-        head = f"{'text':<7}{'thr':>4}  {'vs':<13}{'RTF':>7}{'RTF_med':>9}{'1st_audio':>10}{'peak_RSS':>10}"
+        head = f"{'text':<7}{'thr':>4}  {'engine':<{width}}{'vs':<13}{'RTF':>7}{'RTF_med':>9}{'1st_audio':>10}{'peak_RSS':>10}"
         lines += [head, "-" * len(head)]
         for r in report["ratios"]:
             for key, name in (("litert/pytorch", "pytorch"), ("litert/onnxruntime", "onnxruntime")):
                 if key in r:
                     x = r[key]
-                    lines.append(f"{r['text']:<7}{r['threads']:>4}  {name:<13}{x['rtf']:>7.2f}{x['rtf_median']:>9.2f}"
-                                 f"{x['first_audio']:>10.2f}{x['peak_rss']:>10.2f}")
-    lite = [r for r in report["results"] if r["engine"] == "litert-fp32" and r.get("stages")]
+                    lines.append(f"{r['text']:<7}{r['threads']:>4}  {r.get('engine', 'litert'):<{width}}{name:<13}"
+                                 f"{x['rtf']:>7.2f}{x['rtf_median']:>9.2f}{x['first_audio']:>10.2f}{x['peak_rss']:>10.2f}")
+    lite = [r for r in report["results"] if _is_litert(r["engine"]) and r.get("stages")]
     if lite:
         lines += ["", "LiteRT stages, best run: seconds (share of end-to-end time)"]
-        head = f"{'text':<7}{'thr':>4}  " + "".join(f"{s:>15}" for s in STAGES)
+        head = f"{'text':<7}{'thr':>4}  {'engine':<{width}}" + "".join(f"{s:>15}" for s in STAGES)
         lines += [head, "-" * len(head)]
         for r in lite:
             cells = "".join(f"{r['stages'][s]:>8.3f} ({100 * r['stage_share'][s]:>3.0f}%)" for s in STAGES)
-            lines.append(f"{r['text']:<7}{r['threads']:>4}  {cells}")
+            lines.append(f"{r['text']:<7}{r['threads']:>4}  {r['engine']:<{width}}{cells}")
+    startup = report.get("startup") or []
+    if startup:
+        lines += ["", "LiteRT startup, fresh process each: Kokoro() and the first short sentence (stream), seconds"]
+        head = (f"{'engine':<{width}}{'xnnpack':>8}{'thr':>4}{'import':>8}{'construct':>10}{'1st_audio':>10}"
+                f"{'short':>8}{'peak_RSS':>9}{'anon':>6}{'file':>6}{'cache_MB':>9}")
+        lines += [head, "-" * len(head)]
+        for r in startup:
+            if "error" in r:
+                lines.append(f"{r['engine']:<{width}}{r['xnnpack']:>8}  ERROR: {r['error']}")
+                continue
+            lines.append(f"{r['engine']:<{width}}{r['xnnpack']:>8}{r['threads']:>4}{r['import_s']:>8.2f}"
+                         f"{r['construct_s']:>10.2f}{r['first_audio_s']:>10.3f}{r['first_short_s']:>8.3f}"
+                         f"{r['peak_rss_mb']:>9.0f}{_fmt(r.get('peak_anon_mb'), 0):>6}"
+                         f"{_fmt(r.get('peak_file_mb'), 0):>6}{r['xnnpack_cache_mb']:>9.0f}")
     return "\n".join(lines)
 
 
-def _fmt(x) -> str:
-    return "?" if x is None else f"{x:.1f}"
+def _fmt(x, digits: int = 1) -> str:
+    return "?" if x is None else f"{x:.{digits}f}"
 
 
-def _parse_threads(value: str) -> list[int]:
+def _parse_threads(value) -> list[int]:
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
     try:
         threads = [int(x) for x in str(value).split(",") if x.strip()]
     except ValueError:
@@ -494,68 +645,141 @@ def _parse_threads(value: str) -> list[int]:
     return threads
 
 
+def _parse_texts(value) -> list[str]:
+    names = [x.strip() for x in (value.split(",") if isinstance(value, str) else value) if x.strip()]
+    unknown = [n for n in names if n not in TEXTS]
+    if not names or unknown:
+        raise ValueError(f"--texts {value!r}: expected a comma-separated subset of {','.join(TEXTS)}")
+    return names
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``bench`` options; every default comes from ``DEFAULTS`` / ``QUICK``."""
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--quick", action="store_true",
+                   help=f"CI: texts {','.join(QUICK.texts)}, {QUICK.runs} run, threads {_join(QUICK.threads)}")
+    p.add_argument("--bundle", action="append", help="a bundle directory; repeat to compare bundles (default: the default bundle)")
+    p.add_argument("--runs", type=int, help=f"timed runs per configuration (default {DEFAULTS.runs})")
+    p.add_argument("--threads", help=f"comma-separated thread counts (default {_join(DEFAULTS.threads)})")
+    p.add_argument("--texts", help=f"comma-separated subset of {','.join(TEXTS)} (default all)")
+    p.add_argument("--voice", help=f"voice (default {DEFAULTS.voice})")
+    p.add_argument("--no-startup", dest="startup", action="store_false", default=None,
+                   help="skip the LiteRT cold/warm startup measurements")
+
+
+def _join(values) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def resolve_settings(args) -> Settings:
+    """Command-line values over ``QUICK`` (``--quick``) or ``DEFAULTS``."""
+    base = QUICK if getattr(args, "quick", False) else DEFAULTS
+    runs = getattr(args, "runs", None)
+    runs = base.runs if runs is None else int(runs)
+    threads = getattr(args, "threads", None)
+    threads = base.threads if threads is None else tuple(_parse_threads(threads))
+    texts = getattr(args, "texts", None)
+    startup = getattr(args, "startup", None)
+    settings = Settings(texts=base.texts if texts is None else tuple(_parse_texts(texts)),
+                        voice=getattr(args, "voice", None) or base.voice, runs=runs, threads=threads,
+                        warmup=base.warmup, startup=base.startup if startup is None else bool(startup))
+    if settings.runs < 1:
+        raise ValueError("--runs must be at least 1")
+    return settings
+
+
+def _bundle_dirs(args) -> list[Path]:
+    from .runtime.bundle import default_bundle_dir
+
+    given = getattr(args, "bundle", None)
+    if not given:
+        return [default_bundle_dir()]
+    return [Path(b) for b in given]
+
+
 def main(args) -> dict:
-    """The ``bench`` subcommand. ``args``: json, quick, bundle, runs, threads (see cli.py)."""
+    """The ``bench`` subcommand. ``args``: see ``add_arguments`` (json, quick, bundle, runs, threads, ...)."""
     import numpy as np
     from tqdm import tqdm
 
     from .cache import atomic_path
     from .converter.sources import fetch_onnx
-    from .runtime.bundle import Bundle, default_bundle_dir
+    from .runtime.bundle import Bundle
     from .runtime.voices import load_npz
 
+    settings = resolve_settings(args)
     quick = bool(getattr(args, "quick", False))
-    threads = _parse_threads(getattr(args, "threads", "1,2"))
-    runs = int(getattr(args, "runs", 3))
-    if quick:  # short text, one run, 2 threads -- unless the caller asked for other values explicitly
-        threads = [2] if threads == [1, 2] else threads
-        runs = 1 if runs == 3 else runs
-    if runs < 1:
-        raise ValueError("--runs must be at least 1")
-    names = ["short"] if quick else list(TEXTS)
+    threads, runs, names, voice = list(settings.threads), settings.runs, list(settings.texts), settings.voice
 
-    bundle_dir = Path(args.bundle) if getattr(args, "bundle", None) else default_bundle_dir()
-    bundle = Bundle(bundle_dir, verify=True)  # once here; workers skip the hashing
+    bundles = [Bundle(d, verify=True) for d in _bundle_dirs(args)]  # once here; workers skip the hashing
+    engines = litert_engine_names([(str(b.dir), b.manifest.get("precision")) for b in bundles])
+    bundle = bundles[0]
+    for other in bundles[1:]:  # identical ids for every engine: same vocab, same chunking
+        if other.vocab != bundle.vocab or other.tokens[-1] != bundle.tokens[-1]:
+            raise KokoroLiteRTError(f"bench: {other.dir} and {bundle.dir} differ in vocab or largest token bucket "
+                                    f"({other.tokens[-1]} vs {bundle.tokens[-1]}), so they would not speak the same ids")
     first_chunk_tokens = stream_first_chunk_tokens()
     texts = _prepare_texts(bundle, names, first_chunk_tokens)
     onnx = fetch_onnx()
-    pack = load_npz(bundle.voices_path).get(VOICE)
+    pack = load_npz(bundle.voices_path).get(voice)
+
+    def describe(engine, b):
+        return {"engine": engine, "path": str(b.dir), "tokens": b.tokens, "frames": b.frames,
+                "prosody_frames": b.prosody_frames, "precision": b.manifest.get("precision"),
+                "bytes": {g: b.path(g).stat().st_size for g in ("predictor", "prosody", "vocoder")}}
 
     report = {
         "machine": describe_machine(),
-        "bundle": {"path": str(bundle.dir), "tokens": bundle.tokens, "frames": bundle.frames,
-                   "precision": bundle.manifest.get("precision"),
-                   "bytes": {g: bundle.path(g).stat().st_size for g in ("predictor", "prosody", "vocoder")}},
+        "bundle": describe(engines[0], bundle),  # the first bundle (older readers)
+        "bundles": [describe(e, b) for e, b in zip(engines, bundles)],
+        "engines": [*engines, *REFERENCE_ENGINES],
         "onnx": {"file": onnx.name, "bytes": onnx.stat().st_size},
-        "voice": VOICE, "speed": SPEED, "seed": SEED, "runs": runs, "warmup": 1, "quick": quick,
-        "first_chunk_tokens": first_chunk_tokens,
+        "voice": voice, "speed": SPEED, "seed": SEED, "runs": runs, "warmup": settings.warmup, "quick": quick,
+        "threads": threads, "first_chunk_tokens": first_chunk_tokens,
         "texts": {n: {"text": t["text"], "chunks": len(t["chunks"]), "tokens": sum(len(c["ids"]) for c in t["chunks"]),
                       "phonemes": " ".join(c["phonemes"] for c in t["chunks"]), "g2p_s": t["g2p_s"]}
                   for n, t in texts.items()},
         "notes": ("best_s/median_s: end-to-end wall time (LiteRT from text, G2P included; others from the same "
                   "token ids); rtf = best_s / audio_s (speech only, inserted pauses excluded); ratios compare "
-                  "ids->audio time (synth_*), < 1 means LiteRT is faster/smaller; peak_rss_mb is ru_maxrss of a "
-                  "fresh process per configuration; loadavg_1m (before, after the worker) shows load from other "
-                  "processes, cpu_s_best_run is the worker's CPU time (all threads) over its best run; "
+                  "ids->audio time (synth_*), < 1 means LiteRT is faster/smaller; peak_rss_mb is VmHWM (= ru_maxrss) "
+                  "of a fresh process per configuration; peak_anon_mb/peak_file_mb/peak_shmem_mb are RssAnon/"
+                  f"RssFile/RssShmem at the highest VmRSS sampled every {RSS_SAMPLE_S * 1000:.0f} ms by the driver "
+                  "(peak_sampled_rss_mb, <= peak_rss_mb); end_*_mb the same read by the worker after its last run; "
+                  "startup: fresh processes, xnnpack cold = empty XNNPACK weight-cache dir (packing included in "
+                  "construct_s), warm = the same dir again; loadavg_1m (before, after the worker) shows load from "
+                  "other processes, cpu_s_best_run is the worker's CPU time (all threads) over its best run; "
                   "multi-threaded engines (PyTorch's OpenMP above all) slow down sharply when another "
                   "process holds a core."),
         "results": [],
         "ratios": [],
+        "startup": [],
     }
-    configs = [(n, t, e) for n in names for t in threads for e in ENGINES]
+    litert = dict(zip(engines, bundles))
+    configs = [(n, t, e) for n in names for t in threads for e in [*engines, *REFERENCE_ENGINES]]
+    startups = [(e, mode) for e in engines for mode in ("cold", "warm")] if settings.startup else []
+    common = {"voice": voice, "speed": SPEED, "seed": SEED, "first_chunk_tokens": first_chunk_tokens}
     with tempfile.TemporaryDirectory(prefix="kokoro-bench-") as tmp:
         tmpdir = Path(tmp)
         pack_path = tmpdir / "voice.npy"
         np.save(pack_path, np.asarray(pack, np.float32))
-        with tqdm(configs, desc="bench", unit="config", file=sys.stderr) as bar:
-            for name, th, engine in bar:
+        with tqdm(total=len(configs) + len(startups), desc="bench", unit="config", file=sys.stderr) as bar:
+            for name, th, engine in configs:
                 bar.set_postfix_str(f"{engine} {name} {th}t")
-                spec = {"engine": engine, "text": texts[name]["text"], "chunks": texts[name]["chunks"],
-                        "threads": th, "runs": runs, "warmup": 1, "bundle": str(bundle.dir), "onnx": str(onnx),
-                        "voice": VOICE, "voice_pack": str(pack_path), "speed": SPEED, "seed": SEED,
-                        "first_chunk_tokens": first_chunk_tokens}
+                b = litert.get(engine)
+                spec = {**common, "engine": engine, "kind": "litert" if b else engine, "text": texts[name]["text"],
+                        "chunks": texts[name]["chunks"], "threads": th, "runs": runs, "warmup": settings.warmup,
+                        "bundle": str((b or bundle).dir), "onnx": str(onnx), "voice_pack": str(pack_path)}
                 raw = _spawn(spec, tmpdir, f"{engine}-{name}-{th}")
                 report["results"].append(_summarize(engine, name, th, raw))
+                bar.update()
+            for engine, mode in startups:
+                bar.set_postfix_str(f"{engine} startup {mode}")
+                th = max(threads)
+                cache = tmpdir / f"cache-{engine}"  # cold: empty; warm: what the cold run packed
+                spec = {**common, "mode": "startup", "engine": engine, "bundle": str(litert[engine].dir), "threads": th}
+                raw = _spawn(spec, tmpdir, f"{engine}-startup-{mode}", env={"KOKORO_LITERT_CACHE": str(cache)})
+                report["startup"].append({"engine": engine, "xnnpack": mode, "threads": th, **raw})
+                bar.update()
     report["ratios"] = compute_ratios(report["results"])
 
     print(format_tables(report))
@@ -563,19 +787,20 @@ def main(args) -> dict:
         with atomic_path(Path(args.json)) as out:
             out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}", file=sys.stderr)
-    failed = [r for r in report["results"] if "error" in r]
+    failed = [r for r in [*report["results"], *report["startup"]] if "error" in r]
     if failed:
         for r in failed:
-            print(f"{r['engine']} {r['text']} {r['threads']}t failed: {r['error']}", file=sys.stderr)
+            what = f"startup {r['xnnpack']}" if "xnnpack" in r else f"{r['text']} {r['threads']}t"
+            print(f"{r['engine']} {what} failed: {r['error']}", file=sys.stderr)
             for line in r.get("log_tail", []):
                 print(f"    {line}", file=sys.stderr)
-        raise KokoroLiteRTError(f"bench: {len(failed)} of {len(configs)} configurations failed")
+        raise KokoroLiteRTError(f"bench: {len(failed)} of {len(configs) + len(startups)} configurations failed")
     return report
 
 
 if __name__ == "__main__":
     if "--worker" in sys.argv[1:]:
         sys.exit(_worker_main(sys.argv[1:]))
-    from .cli import main as _cli_main
-
-    sys.exit(_cli_main(["bench", *sys.argv[1:]]))
+    _parser = argparse.ArgumentParser(prog="python -m kokoro_litert.bench", description=__doc__.splitlines()[0])
+    add_arguments(_parser)
+    main(_parser.parse_args())

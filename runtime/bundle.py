@@ -2,16 +2,27 @@
 
 The runtime configures itself from the manifest and refuses a bundle whose files are missing,
 fail their sha256, or whose graphs' signatures disagree with the manifest's buckets.
+
+Memory follows the work (``GraphRunner``; measured variant by variant, each in its own process):
+weights are packed once into a file-backed XNNPACK weight cache (the classic ``Interpreter`` cannot
+use one from Python and packs the unrolled LSTMs' weights once per step: +600 MB); a bucket's
+runtime state is set up on its first run only, with transient indirection buffers, and a graph
+holds at most its largest bucket's worth of it (past that it is compiled afresh: +0.1-0.25 s CPU, the
+cache being warm); and the three graphs' weight pages are resident one graph at a time, since they run
+one after the other. CI bundle, 2 threads, peak RSS (VmHWM) before -> after: short text 615 -> 453 MB,
+medium 676 -> 513 MB; long 502 MB.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import mmap
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,54 +149,156 @@ def _environment():
 @dataclass
 class _Signature:
     index: int
+    size: int  # the bucket's length (T or L)
     inputs: list[tuple[str, np.dtype]]
     outputs: list[tuple[str, tuple[int, ...], np.dtype]]
     in_buffers: list
     out_buffers: list
 
 
-class GraphRunner:
-    """One graph file compiled once (LiteRT CompiledModel on the CPU with XNNPACK).
+# How much per-bucket runtime state a graph may hold at once, as a multiple of its largest bucket's
+# length: preparing a bucket that would go past it first releases every prepared bucket (by compiling
+# the graph afresh). Measured on the CI bundle, 2 threads: the vocoder's state grows with its bucket
+# (L128: +46 MB anonymous on first use, +15 MB for each further bucket of the same size, with
+# XNNPACK_FLAGS; +72 / +40 MB without), the predictor's (T32: +3 MB) and prosody's (L128: +4 MB)
+# are small, so those two keep every bucket they have used.
+STATE_BUDGET = {"vocoder": 1.0}
 
-    Packed weights live in an XNNPACK weight-cache file next to the other caches: the unrolled
-    LSTMs reuse one weight tensor at every step, and without the cache XNNPACK would pack a copy
-    per step (hundreds of MB); with it the weights are stored once and mapped from disk, and
-    later loads skip the packing. Buffers are made once per bucket and reused.
+# XNNPACK delegate flags: its defaults (QS8 | QU8 = 0x3, which the weight cache of a default run
+# matches) plus TRANSIENT_INDIRECTION_BUFFER (0x20): convolutions build their indirection buffers in
+# the shared workspace at each run instead of keeping one per operator per bucket. Same output bits
+# and speed; vocoder L128 state +46 MB instead of +72 MB, +15 MB instead of +40 MB per further bucket.
+# The weight cache depends on the flags, so they are part of its file name.
+XNNPACK_FLAGS = 0x3 | 0x20
+
+_LIBC = None
+
+
+def _madvise_dontneed(paths: set[str]) -> int:
+    """Drop this process's resident pages of read-only mappings of ``paths`` (bytes dropped).
+
+    Only for mappings that can never be written (``r--``): their pages are clean page cache, so the
+    next access maps them back from the cache (or the file) with the same contents."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+        _LIBC.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    dropped = 0
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                parts = line.split(maxsplit=5)
+                if len(parts) == 6 and parts[5].rstrip("\n") in paths and parts[1][:3] == "r--":
+                    start, end = (int(x, 16) for x in parts[0].split("-"))
+                    if _LIBC.madvise(start, end - start, 4) == 0:  # MADV_DONTNEED
+                        dropped += end - start
+    except OSError:
+        pass
+    return dropped
+
+
+class GraphRunner:
+    """One graph file, compiled as a LiteRT CompiledModel on the CPU with XNNPACK.
+
+    What the memory is, and why the runner is built this way (CI bundle, 2 threads, LiteRT 2.3.0;
+    each variant measured in its own process from /proc/self/status):
+
+    * Packed weights live in an XNNPACK weight-cache file next to the other caches. The unrolled
+      LSTMs reuse one weight tensor at every step: without the cache XNNPACK packs a copy per step
+      (predictor T32: 647 MB anonymous instead of 46 MB; prosody: +900 MB). The classic
+      ``Interpreter`` API has the same problem and no way to set the cache path from Python, and
+      ``from_buffer`` on a private copy only adds the file's size as anonymous memory. With the
+      cache the weights are one file-backed mapping, shared by every signature of the graph.
+    * CompiledModel sets up a signature lazily, on its first run, and keeps what it set up (XNNPACK
+      workspace, indirection buffers, arenas) until the model is freed: there is no per-signature
+      release. That state grows with the bucket (see ``STATE_BUDGET``), so a process that had spoken
+      sentences of every length kept every bucket's state. ``XNNPACK_FLAGS`` moves the convolutions'
+      indirection buffers into the shared workspace, and a graph may hold at most ``STATE_BUDGET``
+      x its largest bucket's length of prepared buckets: preparing one more first drops the
+      CompiledModel and compiles the graph again (warm cache: 0.1-0.4 s, +0.1-0.25 s CPU per reload
+      measured, no packing). A short sentence
+      never sets up a large bucket.
+    * Before a graph runs, the resident pages of the *other* graphs' weight caches and .tflite files
+      are dropped (``madvise(MADV_DONTNEED)`` on their read-only mappings): the three graphs run one
+      after the other, so the process maps one graph's weights at a time rather than all three
+      (CI bundle: -260 MB of RssFile at the peak). The pages stay in the page cache and map back in
+      on the next run (203 MB in 3-30 ms); ``RELEASE_IDLE_PAGES = False`` turns this off.
+
+    Buffers are made once per prepared bucket and reused. ``prepared`` holds the signatures that
+    currently hold state; ``reloads`` counts the recompilations. Each runner has its own lock.
     """
 
+    RELEASE_IDLE_PAGES = True
+    _all: "weakref.WeakSet[GraphRunner]" = weakref.WeakSet()
+    _all_lock = threading.Lock()
+
     def __init__(self, bundle: "Bundle", graph: str, threads: int):
+        entry = bundle.manifest["graphs"][graph]
+        self.graph = graph
+        self._table = entry["signatures"]
+        self._path = bundle.path(graph)
+        self._threads = threads
+        self._cache = cache_dir("xnnpack") / f"{graph}-{entry['sha256'][:20]}-x{XNNPACK_FLAGS:x}.xnn"
+        sizes = [int(name[1:]) for name in self._table]
+        self._budget = STATE_BUDGET.get(graph, float(len(sizes))) * max(sizes)
+        self._signatures: dict[str, _Signature] = {}
+        self._lock = threading.Lock()
+        self.reloads = 0
+        self._files = {str(self._path.resolve()), str(self._cache.resolve())}  # as /proc/self/maps names them
+        self._model = self._compile()
+        with GraphRunner._all_lock:
+            GraphRunner._all.add(self)
+
+    @property
+    def prepared(self) -> frozenset[str]:
+        return frozenset(self._signatures)
+
+    def _compile(self):
         from ai_edge_litert.compiled_model import CompiledModel
         from ai_edge_litert.cpu_options import CpuOptions
         from ai_edge_litert.hardware_accelerator import HardwareAccelerator
         from ai_edge_litert.options import Options
 
-        entry = bundle.manifest["graphs"][graph]
-        self._table = entry["signatures"]
-        cache = cache_dir("xnnpack") / f"{graph}-{entry['sha256'][:20]}.xnn"
-        options = Options(HardwareAccelerator.CPU, cpu_options=CpuOptions(num_threads=threads, xnnpack_weight_cache_path=str(cache)))
+        cpu = CpuOptions(num_threads=self._threads, xnnpack_flags=XNNPACK_FLAGS, xnnpack_weight_cache_path=str(self._cache))
+        options = Options(HardwareAccelerator.CPU, cpu_options=cpu)
         quiet_at_exit()
-        with _file_lock(cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
-            self._model = CompiledModel.from_file(str(bundle.path(graph)), options=options, environment=_environment())
-        self._signatures: dict[str, _Signature] = {}
-        self._lock = threading.Lock()
+        with _file_lock(self._cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
+            return CompiledModel.from_file(str(self._path), options=options, environment=_environment())
+
+    def _release_other_graphs(self) -> None:
+        with GraphRunner._all_lock:
+            others = [r for r in list(GraphRunner._all) if r is not self]
+        paths = set().union(*(r._files for r in others)) - self._files if others else set()
+        if paths:
+            _madvise_dontneed(paths)
 
     def _signature(self, name: str) -> _Signature:
         sig = self._signatures.get(name)
-        if sig is None:
-            index = self._model.get_signature_index(name)
-            names = self._model.get_signature_by_index(index)
-            spec = self._table[name]
-            inputs = [(k, np.dtype(spec["inputs"][k]["dtype"])) for k in names["inputs"]]
-            outputs = [(k, tuple(spec["outputs"][k]["shape"]), np.dtype(spec["outputs"][k]["dtype"])) for k in names["outputs"]]
-            with quiet_native_logs():  # the first buffer write sets LiteRT up, loudly
-                sig = _Signature(index, inputs, outputs, self._model.create_input_buffers(index), self._model.create_output_buffers(index))
-                for (_, dtype), buf, shape in zip(inputs, sig.in_buffers, (spec["inputs"][k]["shape"] for k, _ in inputs)):
-                    buf.write(np.zeros(shape, dtype))
-            self._signatures[name] = sig
+        if sig is not None:
+            return sig
+        spec = self._table[name]  # KeyError for a signature the manifest does not list
+        size = int(name[1:])
+        if self._signatures and sum(s.size for s in self._signatures.values()) + size > self._budget:
+            self._signatures.clear()  # their buffers first, then the model that owns the state
+            self._model = None
+            self._model = self._compile()
+            self.reloads += 1
+        index = self._model.get_signature_index(name)
+        names = self._model.get_signature_by_index(index)
+        inputs = [(k, np.dtype(spec["inputs"][k]["dtype"])) for k in names["inputs"]]
+        outputs = [(k, tuple(spec["outputs"][k]["shape"]), np.dtype(spec["outputs"][k]["dtype"])) for k in names["outputs"]]
+        with quiet_native_logs():  # the first buffer write sets LiteRT up, loudly
+            sig = _Signature(index, size, inputs, outputs,
+                             self._model.create_input_buffers(index), self._model.create_output_buffers(index))
+            for (_, dtype), buf, shape in zip(inputs, sig.in_buffers, (spec["inputs"][k]["shape"] for k, _ in inputs)):
+                buf.write(np.zeros(shape, dtype))
+        self._signatures[name] = sig
         return sig
 
     def __call__(self, signature: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         with self._lock:
+            if self.RELEASE_IDLE_PAGES:
+                self._release_other_graphs()
             sig = self._signature(signature)
             for (name, dtype), buf in zip(sig.inputs, sig.in_buffers):
                 buf.write(np.ascontiguousarray(inputs[name], dtype=dtype))

@@ -32,25 +32,72 @@ def _raw(total: float, audio: float, stages: bool = False) -> dict:
 
 
 def test_summary_ratios_and_table():
+    raw_lite = {**_raw(1.0, 2.0, stages=True), "peak_anon_mb": 80.0, "peak_file_mb": 110.0, "end_anon_mb": 70.0}
     results = [
-        bench._summarize("litert-fp32", "short", 2, _raw(1.0, 2.0, stages=True)),
+        bench._summarize("litert-fp32", "short", 2, raw_lite),
+        bench._summarize("litert-fp16", "short", 2, raw_lite),
         bench._summarize("pytorch", "short", 2, _raw(2.0, 2.0)),
         bench._summarize("onnxruntime-int8", "short", 2, _raw(0.5, 2.0)),
     ]
     lite = results[0]
     assert lite["best_s"] == 1.0 and lite["median_s"] == 1.5 and lite["rtf"] == 0.5
+    assert lite["peak_rss_mb"] == 200.0 and lite["peak_anon_mb"] == 80.0 and lite["peak_file_mb"] == 110.0
     assert set(lite["stages"]) == set(bench.STAGES) and abs(sum(lite["stage_share"].values()) - 1) < 1e-9
-    assert results[1]["stages"] == {}
-    (ratios,) = bench.compute_ratios(results)
-    assert ratios["litert/pytorch"]["rtf"] == pytest.approx(0.5)
-    assert ratios["litert/onnxruntime"]["rtf"] == pytest.approx(2.0)
-    report = {"machine": bench.describe_machine(), "bundle": {"tokens": [32], "frames": [128]}, "voice": "af_heart",
-              "runs": 2, "results": results, "ratios": [ratios]}
+    assert results[2]["stages"] == {} and results[2]["peak_anon_mb"] is None
+    ratios = bench.compute_ratios(results)
+    assert [r["engine"] for r in ratios] == ["litert-fp32", "litert-fp16"]  # one row per LiteRT engine
+    assert ratios[0]["litert/pytorch"]["rtf"] == pytest.approx(0.5)
+    assert ratios[0]["litert/onnxruntime"]["rtf"] == pytest.approx(2.0)
+    startup = [{"engine": "litert-fp32", "xnnpack": mode, "threads": 2, "import_s": 0.5, "construct_s": 1.0,
+                "first_audio_s": 0.3, "first_short_s": 0.6, "peak_rss_mb": 300.0, "peak_anon_mb": 100.0,
+                "peak_file_mb": 150.0, "xnnpack_cache_mb": 120.0} for mode in ("cold", "warm")]
+    machine = bench.describe_machine()
+    report = {"machine": machine, "bundles": [{"engine": "litert-fp32", "tokens": [32], "frames": [128]}],
+              "voice": "af_heart", "runs": 2, "results": results, "ratios": ratios, "startup": startup}
     table = bench.format_tables(report)
-    for engine in bench.ENGINES:
+    for engine in (*bench.ENGINES, "litert-fp16"):
         assert engine in table
-    assert "vocoder" in table
+    assert "vocoder" in table and "anon" in table and "cold" in table and "warm" in table
+    assert machine["cpu_model"] in table and all(flag in table for flag in machine.get("flags", []))
     json.dumps(report)  # serialisable
+
+
+def test_engine_names_follow_the_manifest_precision():
+    assert bench.litert_engine_names([("/b/default", "fp32")]) == ["litert-fp32"]
+    assert bench.litert_engine_names([("/b/default", None)]) == ["litert-fp32"]  # bundles before the key
+    assert bench.litert_engine_names([("/b/a", "fp32"), ("/b/b", "fp16")]) == ["litert-fp32", "litert-fp16"]
+    assert bench.litert_engine_names([("/b/ci", "fp32"), ("/b/default", "fp32"), ("/b/h", "fp16")]) == [
+        "litert-fp32-ci", "litert-fp32-default", "litert-fp16"]
+    names = bench.litert_engine_names([("/x/ci", "fp32"), ("/y/ci", "fp32")])
+    assert len(set(names)) == 2 and all(n.startswith("litert-fp32-ci") for n in names)
+
+
+def test_defaults_live_in_one_place():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    bench.add_arguments(p)
+    assert bench.resolve_settings(p.parse_args([])) == bench.DEFAULTS
+    assert bench.resolve_settings(p.parse_args(["--quick"])) == bench.QUICK
+    s = bench.resolve_settings(p.parse_args(["--quick", "--runs", "2", "--threads", "1", "--no-startup"]))
+    assert (s.runs, s.threads, s.texts, s.startup) == (2, (1,), bench.QUICK.texts, False)
+    s = bench.resolve_settings(p.parse_args(["--texts", "short,long", "--voice", "am_michael"]))
+    assert s.texts == ("short", "long") and s.voice == "am_michael" and s.runs == bench.DEFAULTS.runs
+    args = p.parse_args(["--bundle", "a", "--bundle", "b"])
+    assert [d.name for d in bench._bundle_dirs(args)] == ["a", "b"]
+    from kokoro_litert.cli import build_parser
+
+    cli_args = build_parser().parse_args(["bench", "--quick", "--bundle", "x"])  # the CLI uses the same options
+    assert bench.resolve_settings(cli_args) == bench.QUICK and [d.name for d in bench._bundle_dirs(cli_args)] == ["x"]
+    with pytest.raises(ValueError):
+        bench.resolve_settings(p.parse_args(["--texts", "huge"]))
+
+
+def test_status_memory_split():
+    status = bench._status_mb()
+    assert {"VmHWM", "VmRSS", "RssAnon", "RssFile"} <= set(status)
+    assert status["RssAnon"] + status["RssFile"] <= status["VmRSS"] + 1 and status["VmRSS"] <= status["VmHWM"]
+    assert bench._status_mb("/nonexistent/status") == {}
 
 
 def test_errors_are_reported_not_summarized():
@@ -88,6 +135,7 @@ def test_bench_quick_real(real_bundle, tmp_path):
 
     results = report["results"]
     assert {r["engine"] for r in results} == set(bench.ENGINES) and len(results) == 3
+    assert report["engines"] == list(bench.ENGINES) and report["bundles"][0]["engine"] == "litert-fp32"
     for r in results:
         assert "error" not in r, r
         assert r["text"] == "short" and r["threads"] == 2
@@ -97,8 +145,24 @@ def test_bench_quick_real(real_bundle, tmp_path):
     lengths = [r["audio_s"] for r in results]
     assert max(lengths) - min(lengths) < 0.2, lengths
 
+    for r in results:  # memory split at the sampled peak: anonymous + file-backed <= the kernel's high-water mark
+        for key in ("peak_anon_mb", "peak_file_mb", "end_anon_mb", "end_file_mb"):
+            assert _positive_finite(r[key]), (r["engine"], key, r[key])
+        assert r["peak_anon_mb"] + r["peak_file_mb"] <= r["peak_rss_mb"] + 1, r
+
     lite = next(r for r in results if r["engine"] == "litert-fp32")
     assert lite["phonemes_match"] is True
+    assert lite["prepared"] == {"predictor": ["T32"], "prosody": ["L128"], "vocoder": ["L128"]}
+
+    startup = {s["xnnpack"]: s for s in report["startup"]}
+    assert set(startup) == {"cold", "warm"} and all(s["engine"] == "litert-fp32" for s in startup.values())
+    assert startup["cold"]["xnnpack_files_before"] == [] and len(startup["warm"]["xnnpack_files_before"]) == 3
+    for s in startup.values():
+        assert "error" not in s, s
+        for key in ("import_s", "construct_s", "first_audio_s", "first_short_s", "peak_rss_mb", "peak_anon_mb",
+                    "peak_file_mb", "xnnpack_cache_mb"):
+            assert _positive_finite(s[key]), (s["xnnpack"], key, s[key])
+        assert s["first_audio_s"] <= s["first_short_s"]
     assert set(bench.STAGES) <= set(lite["stages"])
     for stage, seconds in lite["stages"].items():
         assert math.isfinite(seconds) and seconds >= 0, (stage, seconds)
@@ -106,8 +170,10 @@ def test_bench_quick_real(real_bundle, tmp_path):
         assert lite["stages"][stage] > 0
 
     (ratios,) = report["ratios"]
+    assert ratios["engine"] == "litert-fp32"
     for key in ("litert/pytorch", "litert/onnxruntime"):
         for name, value in ratios[key].items():
             assert _positive_finite(value), (key, name, value)
     for engine in bench.ENGINES:
         assert engine in proc.stdout  # the table
+    assert machine["cpu_model"] in proc.stdout and "cold" in proc.stdout and "warm" in proc.stdout

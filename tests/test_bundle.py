@@ -93,3 +93,108 @@ def test_fp16_bundle_passes_the_same_end_to_end_gate(real_bundle, tmp_path):
     report = json.loads((out / "parity.json").read_text())
     assert report["passed"]
     assert all(c["magspec_corr"] >= 0.9995 and c["durations_equal"] for b in report["buckets"] for c in b["cases"])
+
+
+# ------------------------------------------------------------------ runtime state follows the work
+
+
+def _graph_with_copies(src, dst, keys):
+    """``src`` (one signature) with its subgraph copied once per extra key: same shapes, shared weights."""
+    import copy
+
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = src.read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
+    (sig,) = model.signatureDefs
+    for i, key in enumerate(keys, start=1):
+        model.subgraphs.append(copy.deepcopy(model.subgraphs[0]))
+        extra = copy.deepcopy(sig)
+        extra.subgraphIndex, extra.signatureKey = i, key
+        model.signatureDefs.append(extra)
+    builder = flatbuffers.Builder(len(data) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    dst.write_bytes(builder.Output())
+    return dst
+
+
+def test_graph_runner_prepares_lazily_and_keeps_state_within_budget(real_bundle, tmp_path, monkeypatch):
+    """Buckets are prepared on first use only, and a graph past its state budget is compiled afresh
+    (releasing every prepared bucket) before the next one is prepared; results do not change."""
+    import threading
+    import types
+
+    import numpy as np
+
+    from kokoro_litert.runtime import bundle as bundle_mod
+
+    monkeypatch.setenv("KOKORO_LITERT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(bundle_mod.STATE_BUDGET, "prosody", 1.0)  # at most 130 frames' worth at once
+    real = Bundle(real_bundle, verify=False)
+    entry = json.loads(json.dumps(real.manifest["graphs"]["prosody"]))
+    path = _graph_with_copies(real.path("prosody"), tmp_path / "prosody.tflite", ["L129", "L130"])
+    for key in ("L129", "L130"):
+        entry["signatures"][key] = entry["signatures"]["L128"]
+    entry["sha256"] = "synthetic" + "0" * 20
+    fake = types.SimpleNamespace(manifest={"graphs": {"prosody": entry}}, path=lambda graph: path)
+
+    runner = bundle_mod.GraphRunner(fake, "prosody", threads=1)
+    assert runner.prepared == frozenset() and runner.reloads == 0  # compiling prepares nothing
+    rng = np.random.default_rng(0)
+    spec = entry["signatures"]["L128"]["inputs"]
+    inputs = {k: rng.standard_normal(v["shape"]).astype(v["dtype"]) for k, v in spec.items()}
+    inputs["frame_mask"] = np.ones_like(inputs["frame_mask"])
+    first = runner("L128", **inputs)
+    assert runner.prepared == {"L128"} and runner.reloads == 0
+    again = runner("L128", **inputs)
+    assert runner.prepared == {"L128"} and runner.reloads == 0
+    other = runner("L129", **inputs)  # 128 + 129 > 130: compiled afresh, only L129 prepared
+    assert runner.prepared == {"L129"} and runner.reloads == 1
+    for key in first:
+        np.testing.assert_array_equal(first[key], again[key])
+        np.testing.assert_allclose(first[key], other[key], rtol=1e-5, atol=1e-5)
+
+    errors = []
+
+    def speak(key):
+        try:
+            for _ in range(2):
+                out = runner(key, **inputs)
+                np.testing.assert_allclose(out["f0"], first["f0"], rtol=1e-5, atol=1e-5)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=speak, args=(k,)) for k in ("L128", "L129", "L130")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(runner.prepared) == 1 and runner.reloads >= 2
+
+
+def _bundles_to_check(real_bundle):
+    from kokoro_litert.runtime.bundle import default_bundle_dir
+
+    default = default_bundle_dir()
+    return [real_bundle] + ([default] if (default / MANIFEST).is_file() and (default / "parity.json").is_file() else [])
+
+
+def test_a_short_sentence_never_prepares_the_largest_bucket(real_bundle):
+    from kokoro_litert.runtime import Kokoro
+
+    for directory in _bundles_to_check(real_bundle):
+        tts = Kokoro(directory, threads=2, verify=False)
+        audio = tts.synthesize("Hello there, how are you?", voice="af_heart")
+        assert audio.duration_s > 0.5
+        b, engine = tts.bundle, tts.engine
+        n = len(tts.tokenizer.encode(audio.chunks[0].phonemes)) + 2  # with the boundary tokens
+        buckets = {"predictor": b.tokens, "prosody": b.prosody_frames, "vocoder": b.frames}
+        for graph, sizes in buckets.items():
+            prepared = getattr(engine, graph).prepared
+            assert prepared and prepared <= {f"{'T' if graph == 'predictor' else 'L'}{x}" for x in sizes}, prepared
+            if len(sizes) > 1:  # the bundle has a larger bucket than this sentence needs: never set up
+                assert f"{'T' if graph == 'predictor' else 'L'}{max(sizes)}" not in prepared, (directory, graph, prepared)
+            assert getattr(engine, graph).reloads == 0  # nothing was set up and then released either
+        assert f"T{b.pick_tokens(n)}" in engine.predictor.prepared

@@ -225,15 +225,20 @@ class _LiteRT:
         start = time.perf_counter()
         kw = {} if spec.get("first_chunk_tokens") is None else {"first_chunk_tokens": spec["first_chunk_tokens"]}
         stream = self.tts.stream(spec["text"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"], **kw)
-        for i, ch in enumerate(stream):
+        i = 0  # index of the text chunk: a sentence may arrive as pieces (final=False but the last)
+        for ch in stream:
             if first is None:
                 first = time.perf_counter() - start
             chunk_s += ch.seconds
             for k, v in ch.timings.items():
                 stages[_RUNTIME_STAGE.get(k, k)] += v
+            if not ch.final:
+                samples += len(ch.samples)
+                continue
             pause = chunks[i]["pause_s"] if i < len(chunks) else 0.0
             samples += len(ch.samples) - int(round(pause * self.sr))
             phonemes.append(ch.phonemes)
+            i += 1
         total = time.perf_counter() - start
         model = sum(stages.values())
         stages["g2p"] = max(total - chunk_s, 0.0)  # everything outside the chunks' own clocks

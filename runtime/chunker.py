@@ -4,7 +4,9 @@
 into paragraphs (blank lines), then sentences; a sentence whose ``model_input`` would exceed
 ``max_tokens`` (``len(ids) + 2``, the two boundary tokens) is split at clause punctuation
 (``, ; : —``) and, if a clause is still too long, between words; neighbouring pieces are packed
-greedily back together while they fit. Words are never cut: a single word that cannot fit raises
+greedily back together while they fit. A sentence is only ever split because it cannot fit
+``max_tokens``, and then at clauses first; words are only separated for a clause that cannot fit
+on its own. Words are never cut: a single word that cannot fit raises
 ``TextError`` naming it. Only the paragraph being read is scanned and only the current sentence is
 phonemized, so a whole book is never phonemized up front.
 
@@ -135,11 +137,13 @@ class _Splitter:
                 if cur is not None:
                     yield self.finish(para, cur)
                     cur = None
-                if level == "word":
+                if level == "word" or len(ids) + 2 <= self.max_tokens:
+                    # over the budget but within the limit: a chunk of its own (a clause is never
+                    # cut between words to meet the smaller first-chunk budget)
                     if len(ids) + 2 > self.max_tokens:
                         raise TextError(
                             f"word {piece!r} needs {len(ids) + 2} tokens, more than max_tokens={self.max_tokens}")
-                    yield span, ps, ids  # over the budget but within the limit: a chunk of its own
+                    yield span, ps, ids
                     continue
                 yield from self.pack(para, [_strip(para, (m.start() + span[0], m.end() + span[0]))
                                             for m in _WORD_RE.finditer(piece)], "word")
@@ -183,8 +187,10 @@ class _Splitter:
 def split_text(text: str, g2p, tokenizer, max_tokens: int, first_max_tokens: int | None = None) -> Iterator[Chunk]:
     """Yield ``Chunk``s of ``text`` whose ``len(ids) + 2 <= max_tokens`` (see module docstring).
 
-    ``first_max_tokens`` makes the first chunk aim for fewer tokens (a clause or a few words), so
-    a stream's first audio arrives sooner; later chunks go back to ``max_tokens``."""
+    ``first_max_tokens`` makes the first chunk aim for fewer tokens by ending it at a clause
+    boundary of the first sentence (never between the words of a clause: a first clause over the
+    budget stays whole); later chunks go back to ``max_tokens``. ``Kokoro.stream`` does not use it
+    (it splits the first sentence's audio after the predictor instead, without a pause)."""
     if max_tokens < 3:
         raise ValueError(f"max_tokens must be at least 3, got {max_tokens}")
     if not isinstance(text, str) or not text.strip():

@@ -27,6 +27,25 @@ class Utterance:
     stages: dict[str, np.ndarray] = field(default_factory=dict)  # graph outputs, trimmed (keep_stages)
 
 
+@dataclass
+class Prepared:
+    """One chunk up to the vocoder (``Engine.prepare``): every frame-rate input of the vocoder for
+    the whole chunk, from one predictor and one prosody pass."""
+
+    durations: np.ndarray  # frames per input token (boundary tokens included)
+    asr: np.ndarray  # [512, frames]
+    f0: np.ndarray  # [2*frames]
+    n: np.ndarray  # [2*frames]
+    source: np.ndarray  # [22, 120*frames + 1], the whole chunk's source STFT
+    style: np.ndarray  # [1, 256]
+    timings: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return int(self.asr.shape[1])
+
+
 class FramesOverflow(TextError):
     """The predicted durations need more frames than the largest bucket holds."""
 
@@ -77,10 +96,16 @@ class Engine:
         magnitude, phase = dsp.stft(excitation)
         return np.concatenate([magnitude, phase], axis=0)
 
-    def vocode(self, asr: np.ndarray, f0: np.ndarray, n: np.ndarray, source: np.ndarray, style: np.ndarray):
-        """asr [512, frames], f0/n [2*frames], source [22, S] -> magnitude, phase [11, S]."""
+    def vocode(self, asr: np.ndarray, f0: np.ndarray, n: np.ndarray, source: np.ndarray, style: np.ndarray,
+               frame_mask: np.ndarray | None = None):
+        """asr [512, frames], f0/n [2*frames], source [22, S] -> magnitude, phase [11, S].
+
+        ``frame_mask`` [frames] (default all ones) marks the real frames; zeros inside it are gaps
+        that the graph treats like padding (zero inputs, left out of every norm's statistics)."""
         frames = asr.shape[1]
         size, mask = self._frame_bucket(frames)
+        if frame_mask is not None:
+            mask[0, :frames] = frame_mask
         s_real, s_size = source.shape[1], self.bundle.source_frames_per_frame * size + 1
 
         def pad(x, length):
@@ -99,20 +124,19 @@ class Engine:
         )
         return out["magnitude"][0, :, :s_real], out["phase"][0, :, :s_real]
 
-    def speak(
+    def prepare(
         self,
         ids: list[int],
         style: np.ndarray,
         speed: float = 1.0,
         rng: np.random.Generator | None = None,
         noise: dsp.SourceNoise | None = None,
-        keep_stages: bool = False,
-    ) -> Utterance:
-        """Phoneme ids (without boundary tokens) -> audio. ``style`` is the voice row [1, 256].
-
-        Source randomness comes from ``noise`` if given, else is drawn from ``rng``
-        (a seeded generator makes the output reproducible), else the source is noise-free.
-        """
+        max_frames: int | None = None,
+    ) -> Prepared:
+        """Everything before the vocoder, for the whole chunk at once: predictor, alignment, prosody
+        and the source STFT. ``render`` then vocodes any frame range of it. ``max_frames`` (default:
+        the largest vocoder bucket) is the most frames the caller can vocode; more raise
+        ``FramesOverflow`` before the prosody graph runs."""
         timings: dict[str, float] = defaultdict(float)
         clock = time.perf_counter()
 
@@ -128,7 +152,11 @@ class Engine:
         lap("predictor")
         durations = dsp.durations_to_frames(pred["durations"], speed)
         frames = int(durations.sum())
-        self._frame_bucket(frames)  # fail before any more work if it cannot fit
+        limit = self.bundle.frames[-1] if max_frames is None else max_frames
+        if frames > limit:  # fail before any more work if it cannot be vocoded
+            raise FramesOverflow(f"{frames} frames do not fit the largest frame bucket ({limit})")
+        if self.bundle.pick_frames(frames, "prosody") is None:
+            raise FramesOverflow(f"{frames} frames do not fit the largest prosody bucket ({self.bundle.prosody_frames[-1]})")
         idx = dsp.alignment_index(durations)
         d_frames = pred["d"][idx]
         asr = pred["t_en"][:, idx]
@@ -139,11 +167,65 @@ class Engine:
             noise = dsp.SourceNoise.draw(rng, 2 * frames * dsp.UPSAMPLE_SCALE)
         source = self.source_stft(pros["f0"], noise)
         lap("source")
-        magnitude, phase = self.vocode(asr, pros["f0"], pros["n"], source, style)
-        lap("vocoder")
+        return Prepared(durations, asr, pros["f0"], pros["n"], source, style, dict(timings), {**pred, **pros})
+
+    def render(self, p: Prepared, start: int = 0, stop: int | None = None, timings: dict | None = None,
+               donors: list[tuple[int, int]] = (), gap: int = 2):
+        """Vocode frames [start, stop) of a prepared chunk -> (audio, magnitude, phase).
+
+        The slice sees only its own frames: the vocoder's convolutions see zeros past its edges and
+        its InstanceNorm/AdaIN statistics are the slice's, so a slice's audio equals the same
+        frames of the whole chunk's audio only approximately (see ``Kokoro.stream``). ``donors``
+        are further frame ranges of the chunk vocoded in the same call after ``gap`` masked frames
+        each, so that they join the statistics; their audio is dropped."""
+        stop = p.frames if stop is None else stop
+        k = self.bundle.source_frames_per_frame
+        clock = time.perf_counter()
+        segments = [(start, stop), *donors]
+        total = sum(b - a for a, b in segments) + gap * len(donors)
+        asr = np.zeros((p.asr.shape[0], total), np.float32)
+        f0 = np.zeros(2 * total, np.float32)
+        nn = np.zeros(2 * total, np.float32)
+        source = np.zeros((p.source.shape[0], k * total + 1), np.float32)
+        mask = np.zeros(total, np.float32)
+        o = 0
+        for i, (a, b) in enumerate(segments):
+            o += gap if i else 0
+            m = b - a
+            asr[:, o : o + m] = p.asr[:, a:b]
+            f0[2 * o : 2 * (o + m)] = p.f0[2 * a : 2 * b]
+            nn[2 * o : 2 * (o + m)] = p.n[2 * a : 2 * b]
+            source[:, k * o : k * (o + m) + (i == 0)] = p.source[:, k * a : k * b + (i == 0)]
+            mask[o : o + m] = 1
+            o += m
+        magnitude, phase = self.vocode(asr, f0, nn, source, p.style, mask)
+        cols = k * (stop - start) + 1
+        magnitude, phase = magnitude[:, :cols], phase[:, :cols]
+        now = time.perf_counter()
         audio = dsp.istft(magnitude, phase)
-        lap("istft")
+        if timings is not None:
+            timings["vocoder"] = timings.get("vocoder", 0.0) + now - clock
+            timings["istft"] = timings.get("istft", 0.0) + time.perf_counter() - now
+        return audio, magnitude, phase
+
+    def speak(
+        self,
+        ids: list[int],
+        style: np.ndarray,
+        speed: float = 1.0,
+        rng: np.random.Generator | None = None,
+        noise: dsp.SourceNoise | None = None,
+        keep_stages: bool = False,
+    ) -> Utterance:
+        """Phoneme ids (without boundary tokens) -> audio. ``style`` is the voice row [1, 256].
+
+        Source randomness comes from ``noise`` if given, else is drawn from ``rng``
+        (a seeded generator makes the output reproducible), else the source is noise-free.
+        """
+        p = self.prepare(ids, style, speed, rng, noise)
+        timings = dict(p.timings)
+        audio, magnitude, phase = self.render(p, timings=timings)
         stages = {}
         if keep_stages:
-            stages = {**pred, **pros, "magnitude": magnitude, "phase": phase, "source": source}
-        return Utterance(audio=audio, durations=durations, timings=dict(timings), stages=stages)
+            stages = {**p.stages, "magnitude": magnitude, "phase": phase, "source": p.source}
+        return Utterance(audio=audio, durations=p.durations, timings=timings, stages=stages)

@@ -144,15 +144,47 @@ def test_chunk_invariants(g2p, tok, vocab, max_tokens):
         assert any(c.pause_s >= 0.5 for c in chunks)  # paragraph breaks
 
 
-def test_fast_first_chunk(g2p, tok):
-    text = ("The lighthouse keeper wrote a careful note about the storm, then climbed the narrow stairs "
-            "to check the lamp once more before dawn. Seventeen small boats drifted past the harbour wall.")
-    whole = list(split_text(text, g2p, tok, 128))
-    fast = list(split_text(text, g2p, tok, 128, first_max_tokens=16))
-    assert len(whole[0].ids) > 16
-    assert len(fast[0].ids) + 2 <= 16  # the first chunk is short ...
-    assert all(len(c.ids) + 2 > 16 for c in fast[1:])  # ... and later ones go back to full size
-    assert " ".join(c.text for c in fast).split() == " ".join(c.text for c in whole).split()
+LIGHTHOUSE = ("The lighthouse keeper wrote a careful note about the storm, then climbed the narrow stairs "
+              "to check the lamp once more before dawn. Seventeen small boats drifted past the harbour wall.")
+
+
+def _ends_clause_or_sentence(text: str) -> bool:
+    return text.rstrip("\"'”’)]").endswith((",", ";", ":", "—", ".", "!", "?", "…"))
+
+
+def test_sentences_that_fit_are_never_split(g2p, tok):
+    chunks = list(split_text(LIGHTHOUSE, g2p, tok, 128))  # what Kokoro.stream and synthesize use
+    assert [c.text for c in chunks] == [
+        "The lighthouse keeper wrote a careful note about the storm, then climbed the narrow stairs "
+        "to check the lamp once more before dawn.",
+        "Seventeen small boats drifted past the harbour wall."]
+
+
+def test_first_chunk_budget_splits_only_at_clauses(g2p, tok):
+    whole = list(split_text(LIGHTHOUSE, g2p, tok, 128))
+    for budget in (8, 16, 40):
+        fast = list(split_text(LIGHTHOUSE, g2p, tok, 128, first_max_tokens=budget))
+        # the first clause is longer than every budget here: it stays whole, never cut between words
+        assert fast[0].text == "The lighthouse keeper wrote a careful note about the storm,", budget
+        assert len(fast[0].ids) + 2 > budget
+        assert all(_ends_clause_or_sentence(c.text) for c in fast), [c.text for c in fast]
+        assert " ".join(c.text for c in fast).split() == " ".join(c.text for c in whole).split()
+    short = "Yes, of course, we will; the rest of this sentence is long enough to need its own chunk. Then more."
+    fast = list(split_text(short, g2p, tok, 128, first_max_tokens=18))
+    assert fast[0].text == "Yes, of course,"  # clauses packed while they fit the budget
+    assert len(fast[0].ids) + 2 <= 18
+    assert [c.text for c in fast[1:]] == ["we will; the rest of this sentence is long enough to need its own chunk.",
+                                          "Then more."]  # back to full size after the first chunk
+
+
+def test_too_long_sentence_splits_at_clauses_first(g2p, tok):
+    text = ("On the first morning, before the ferry left, the children counted gulls; "
+            "by noon, forty more.")
+    chunks = list(split_text(text, g2p, tok, 32))
+    assert len(chunks) > 1
+    assert all(len(c.ids) + 2 <= 32 for c in chunks)
+    assert all(_ends_clause_or_sentence(c.text) for c in chunks), [c.text for c in chunks]
+    assert " ".join(c.text for c in chunks) == text
 
 
 def test_chunker_streams_lazily(tok):

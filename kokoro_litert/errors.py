@@ -27,3 +27,7 @@ class TextError(KokoroLiteRTError):
 
 class ConversionError(KokoroLiteRTError):
     """A graph failed to convert or failed the parity gate."""
+
+
+class EvalError(KokoroLiteRTError):
+    """The speech-quality suite cannot run: a tool it needs (the quality extra) is missing."""

@@ -13,7 +13,10 @@ every later frame and swamp the spectral difference (timing is counted in its ow
 2. any other group is tried with int8 weights and fp32 compute (``int8w``), then fp16 weights,
    under the same rule, and stays fp32 if neither passes;
 3. the whole plan is measured at once; while it misses ``TARGET``, the int8 group that cost the
-   most alone moves one step up (int8 -> int8w -> fp16).
+   most alone moves one step up (int8 -> int8w -> fp16);
+4. what is left of ``TARGET`` is spent: each group whose next cheaper rung was measured tries it
+   (in order of solo dB per byte saved; then vocoder groups to dynamic int8, least damage first,
+   for speed), kept only if the whole plan stays within ``TARGET``.
 
 Every measurement and the chosen precision of every group go into the manifest, so a build can
 rerun the scan and a user can see why each group got its precision.
@@ -43,7 +46,7 @@ from kokoro_litert.runtime.tokenizer import BOUNDARY_ID, Tokenizer
 from kokoro_litert.runtime.voices import load_npz, style_for
 
 from . import fidelity
-from .quantize import layer_groups, quantize_graph
+from .quantize import WEIGHT_BYTES, layer_groups, quantize_graph
 
 VOICE = "af_heart"
 GROUP_DB = 0.05  # log-mel dB one group alone may cost (calibration mean, durations forced)
@@ -90,6 +93,7 @@ class Probe:
                       for ids in calibration_ids(Tokenizer(bundle.vocab), bundle.tokens[-1])]
         self.threads = threads
         self.base = Engine(bundle, threads=threads)
+        self._runners: dict[str, tuple[Path, GraphRunner]] = {}  # the last variant runner per graph
         self.reference = self._speak(self.base)
 
     def _speak(self, engine: Engine, forced: list[np.ndarray] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -107,13 +111,16 @@ class Probe:
             out.append((dsp.istft(magnitude, phase), durations))
         return out
 
-    def measure(self, bundle_dir: Path, changed: list[str]) -> dict:
+    def measure(self, bundle_dir: Path, changed: dict[str, Path]) -> dict:
         """Damage vs fp32: log-mel dB and correlation with the fp32 durations forced (spectral
-        damage), and the share of token durations that round the same (timing damage)."""
+        damage), and the share of token durations that round the same (timing damage).
+        ``changed``: graph -> the variant file in ``bundle_dir`` (a file seen before reuses its runner)."""
         engine = copy.copy(self.base)
         bundle = Bundle(bundle_dir, verify=False)
-        for graph in changed:
-            setattr(engine, graph, GraphRunner(bundle, graph, self.threads))
+        for graph, path in changed.items():
+            if self._runners.get(graph, (None,))[0] != path:
+                self._runners[graph] = (path, GraphRunner(bundle, graph, self.threads))
+            setattr(engine, graph, self._runners[graph][1])
         rows = []
         forced = [durations for _, durations in self.reference]
         for (audio, durations), (ref_audio, ref_durations) in zip(self._speak(engine, forced), self.reference):
@@ -148,26 +155,38 @@ def within_target(damage: dict) -> bool:
             and damage["durations_equal"] >= TARGET["durations_equal"])
 
 
-def _quantized(work: Path, base: Path, plan: dict[str, dict[str, str]]) -> tuple[Path, list[str]]:
-    """Bundle ``base`` with each graph quantized by its part of ``plan``, built under ``work``;
-    returns it and the graphs that changed."""
-    files = {}
-    for graph, groups in plan.items():
-        if any(p != "fp32" for p in groups.values()):
-            files[graph] = work / f"{graph}.tflite"
-            quantize_graph(base / f"{graph}.tflite", files[graph], groups)
-    return variant_bundle(base, work / "bundle", files), list(files)
+class _Variants:
+    """Quantized graph files under ``work``, one per distinct (graph, part of a plan): a trial
+    that changes one graph quantizes (and the probe compiles) only that one."""
+
+    def __init__(self, work: Path, base: Path):
+        self.work, self.base, self.files = work, base, {}
+
+    def bundle(self, plan: dict[str, dict[str, str]]) -> tuple[Path, dict[str, Path]]:
+        files = {}
+        for graph, groups in plan.items():
+            if any(p != "fp32" for p in groups.values()):
+                key = (graph, json.dumps(groups, sort_keys=True))
+                if key not in self.files:
+                    self.files[key] = self.work / f"{graph}-{len(self.files)}.tflite"
+                    quantize_graph(self.base / f"{graph}.tflite", self.files[key], groups)
+                files[graph] = self.files[key]
+        shutil.rmtree(self.work / "bundle", ignore_errors=True)
+        return variant_bundle(self.base, self.work / "bundle", files), files
 
 
-def select_plan(groups: dict[str, dict[str, int]], trial, log) -> dict:
+def select_plan(groups: dict[str, dict[str, int]], trial, log, measured: dict | None = None) -> dict:
     """The selection rule of the module docstring. ``groups``: graph -> group -> weight count;
-    ``trial(plan)`` measures a plan (graph -> group -> precision) against fp32."""
+    ``trial(plan)`` measures a plan (graph -> group -> precision) against fp32. ``measured``:
+    solo measurements of an earlier scan, ``{(graph, group): {precision: damage}}``, reused."""
     rows = []
+    measured = measured or {}
     steps = [(g, name) for g in groups for name, weights in groups[g].items() if weights >= MIN_WEIGHTS]
     for graph, name in tqdm(steps, desc="sensitivity scan", unit="group", file=sys.stderr, disable=None):
         row = {"graph": graph, "group": name, "weights": groups[graph][name], "precision": "fp32", "solo": {}}
         for precision in LADDER[:-1]:
-            row["solo"][precision] = damage = trial({graph: {name: precision}})
+            damage = measured.get((graph, name), {}).get(precision) or trial({graph: {name: precision}})
+            row["solo"][precision] = damage
             if damage["logmel_db"] <= GROUP_DB and damage["durations_equal"] >= GROUP_DURATIONS:
                 row["precision"] = precision
                 break
@@ -194,22 +213,41 @@ def select_plan(groups: dict[str, dict[str, int]], trial, log) -> dict:
         result = trial(plan_of())
         log(f"moved {worst['graph']}/{worst['group']} to {worst['precision']}: {result['logmel_db']:.3f} dB, "
             f"corr {result['magspec_corr']:.5f}, durations {result['durations_equal']:.3f}")
+
+    def lower(row: dict) -> str | None:  # the next cheaper rung, if its solo damage was measured
+        i = LADDER.index(row["precision"])
+        return LADDER[i - 1] if i > 0 and LADDER[i - 1] in row["solo"] else None
+
+    def saved(row: dict) -> float:
+        return row["weights"] * (WEIGHT_BYTES[row["precision"]] - WEIGHT_BYTES[lower(row)])
+
+    size_moves = sorted((r for r in rows if lower(r) in ("fp16", "int8w")),
+                        key=lambda r: r["solo"][lower(r)]["logmel_db"] / saved(r))
+    speed_moves = sorted((r for r in rows if r["graph"] == "vocoder" and lower(r) == "int8"),
+                         key=lambda r: r["solo"]["int8"]["logmel_db"])
+    for row in [*size_moves, *speed_moves] if within_target(result) else []:
+        previous, row["precision"] = row["precision"], lower(row)
+        attempt = trial(plan_of())
+        kept = within_target(attempt)
+        log(f"{'moved' if kept else 'kept'} {row['graph']}/{row['group']} {row['precision'] if kept else previous}: "
+            f"{attempt['logmel_db']:.3f} dB, corr {attempt['magspec_corr']:.5f}, durations {attempt['durations_equal']:.3f}")
+        if kept:
+            result = attempt
+        else:
+            row["precision"] = previous
     return {"plan": plan_of(), "groups": rows, "result": result, "target": TARGET, "group_db": GROUP_DB}
 
 
-def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys.stderr)) -> dict:
+def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys.stderr), measured: dict | None = None) -> dict:
     """Choose every layer group's precision for the bundle in ``fp32_dir``; returns the record
     the manifest stores: ``{"plan": {graph: {group: precision}}, "groups": [...], "result": {...}}``."""
     groups = {g: {name: lg.weights for name, lg in layer_groups(fp32_dir / f"{g}.tflite").items()} for g in GRAPHS}
     with tempfile.TemporaryDirectory(prefix="kokoro-scan-") as tmp, _scratch_xnnpack_cache(Path(tmp) / "cache"):
         work = Path(tmp)
         probe = Probe(fp32_dir, threads)
-        base_caches = set((work / "cache" / "xnnpack").glob("*.xnn"))
+        variants = _Variants(work, fp32_dir)
 
         def trial(plan: dict[str, dict[str, str]]) -> dict:
-            shutil.rmtree(work / "bundle", ignore_errors=True)
-            for old in set((work / "cache" / "xnnpack").glob("*.xnn")) - base_caches:
-                old.unlink()  # each variant is compiled once
-            return probe.measure(*_quantized(work, fp32_dir, plan))
+            return probe.measure(*variants.bundle(plan))
 
-        return select_plan(groups, trial, log)
+        return select_plan(groups, trial, log, measured)

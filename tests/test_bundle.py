@@ -87,6 +87,10 @@ def test_fp16_bundle_passes_the_same_end_to_end_gate(real_bundle, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     m = json.loads((out / MANIFEST).read_text())
     assert m["precision"] == "fp16"
+    # a quiet, honest log: no third-party import noise; one line per graph, also in build.log
+    assert "Failed to load" not in result.stderr and "_pytree" not in result.stderr, result.stderr[-2000:]
+    log = (out / "build.log").read_text()
+    assert "vocoder [L128]" in log and "flags" in log and "parity gate passed" in log
     fp32 = json.loads((real_bundle / MANIFEST).read_text())
     assert m["graphs"]["vocoder"]["bytes"] < 0.55 * fp32["graphs"]["vocoder"]["bytes"]
     assert m["graphs"]["predictor"]["sha256"] == fp32["graphs"]["predictor"]["sha256"]  # stays fp32

@@ -101,14 +101,9 @@ class Probe:
         engine's own, so that a changed duration does not shift every later frame."""
         out = []
         for i, (ids, style) in enumerate(self.cases):
-            pred = engine.predict([BOUNDARY_ID, *ids, BOUNDARY_ID], style)
-            durations = dsp.durations_to_frames(pred["durations"], 1.0)
-            idx = dsp.alignment_index(durations if forced is None else forced[i])
-            pros = engine.prosody_f0n(pred["d"][idx], style)
-            noise = dsp.SourceNoise.draw(np.random.default_rng(0), len(pros["f0"]) * dsp.UPSAMPLE_SCALE)
-            source = engine.source_stft(pros["f0"], noise)
-            magnitude, phase = engine.vocode(pred["t_en"][:, idx], pros["f0"], pros["n"], source, style)
-            out.append((dsp.istft(magnitude, phase), durations))
+            predicted = dsp.durations_to_frames(engine.predict([BOUNDARY_ID, *ids, BOUNDARY_ID], style)["durations"], 1.0)
+            utterance = engine.speak(ids, style, rng=np.random.default_rng(0), durations=None if forced is None else forced[i])
+            out.append((utterance.audio, predicted))
         return out
 
     def measure(self, bundle_dir: Path, changed: dict[str, Path]) -> dict:

@@ -132,11 +132,14 @@ class Engine:
         rng: np.random.Generator | None = None,
         noise: dsp.SourceNoise | None = None,
         max_frames: int | None = None,
+        durations: np.ndarray | None = None,
     ) -> Prepared:
         """Everything before the vocoder, for the whole chunk at once: predictor, alignment, prosody
         and the source STFT. ``render`` then vocodes any frame range of it. ``max_frames`` (default:
         the largest vocoder bucket) is the most frames the caller can vocode; more raise
-        ``FramesOverflow`` before the prosody graph runs."""
+        ``FramesOverflow`` before the prosody graph runs. ``durations`` (frames per input token,
+        boundary tokens included) replaces the predicted ones: a forced alignment, as the parity
+        gate and the sensitivity scan use to compare bundles frame for frame."""
         timings: dict[str, float] = defaultdict(float)
         clock = time.perf_counter()
 
@@ -150,7 +153,8 @@ class Engine:
         style = np.ascontiguousarray(style, np.float32).reshape(1, -1)
         pred = self.predict(input_ids, style)
         lap("predictor")
-        durations = dsp.durations_to_frames(pred["durations"], speed)
+        if durations is None:
+            durations = dsp.durations_to_frames(pred["durations"], speed)
         frames = int(durations.sum())
         limit = self.bundle.frames[-1] if max_frames is None else max_frames
         if frames > limit:  # fail before any more work if it cannot be vocoded
@@ -216,13 +220,14 @@ class Engine:
         rng: np.random.Generator | None = None,
         noise: dsp.SourceNoise | None = None,
         keep_stages: bool = False,
+        durations: np.ndarray | None = None,
     ) -> Utterance:
         """Phoneme ids (without boundary tokens) -> audio. ``style`` is the voice row [1, 256].
 
         Source randomness comes from ``noise`` if given, else is drawn from ``rng``
         (a seeded generator makes the output reproducible), else the source is noise-free.
         """
-        p = self.prepare(ids, style, speed, rng, noise)
+        p = self.prepare(ids, style, speed, rng, noise, durations=durations)
         timings = dict(p.timings)
         audio, magnitude, phase = self.render(p, timings=timings)
         stages = {}

@@ -223,8 +223,7 @@ class _LiteRT:
         first = None
         phonemes = []
         start = time.perf_counter()
-        kw = {} if spec.get("first_chunk_tokens") is None else {"first_chunk_tokens": spec["first_chunk_tokens"]}
-        stream = self.tts.stream(spec["text"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"], **kw)
+        stream = self.tts.stream(spec["text"], voice=spec["voice"], speed=spec["speed"], seed=spec["seed"])
         i = 0  # index of the text chunk: a sentence may arrive as pieces (final=False but the last)
         for ch in stream:
             if first is None:
@@ -426,30 +425,18 @@ def _worker_main(argv: list[str]) -> int:
 # ------------------------------------------------------------------------------------------ driver
 
 
-def stream_first_chunk_tokens():
-    """The first-chunk token budget ``Kokoro.stream`` uses by default (None: whole sentences), so the
-    chunks phonemized here are the very chunks the runtime streams, and every engine gets the same ones."""
-    import inspect
-
-    from .runtime import Kokoro
-
-    param = inspect.signature(Kokoro.stream).parameters.get("first_chunk_tokens")
-    return None if param is None or param.default is inspect.Parameter.empty else param.default
-
-
-def _prepare_texts(bundle, names: list[str], first_chunk_tokens=None) -> dict:
+def _prepare_texts(bundle, names: list[str]) -> dict:
     """Phonemize and chunk each text once with the runtime's G2P + chunker, as ``Kokoro.stream`` does."""
     from .runtime.chunker import split_text
     from .runtime.g2p import G2P
     from .runtime.tokenizer import Tokenizer
 
     g2p, tok = G2P(), Tokenizer(bundle.vocab)
-    extra = () if first_chunk_tokens is None else (first_chunk_tokens,)
     out = {}
     for name in names:
         start = time.perf_counter()
         chunks = [{"text": c.text, "phonemes": c.phonemes, "ids": list(c.ids), "pause_s": c.pause_s}
-                  for c in split_text(TEXTS[name], g2p, tok, bundle.tokens[-1], *extra)]
+                  for c in split_text(TEXTS[name], g2p, tok, bundle.tokens[-1])]
         out[name] = {"text": TEXTS[name], "chunks": chunks, "g2p_s": time.perf_counter() - start}
     return out
 
@@ -723,8 +710,7 @@ def main(args) -> dict:
         if other.vocab != bundle.vocab or other.tokens[-1] != bundle.tokens[-1]:
             raise KokoroLiteRTError(f"bench: {other.dir} and {bundle.dir} differ in vocab or largest token bucket "
                                     f"({other.tokens[-1]} vs {bundle.tokens[-1]}), so they would not speak the same ids")
-    first_chunk_tokens = stream_first_chunk_tokens()
-    texts = _prepare_texts(bundle, names, first_chunk_tokens)
+    texts = _prepare_texts(bundle, names)
     onnx = fetch_onnx()
     pack = load_npz(bundle.voices_path).get(voice)
 
@@ -740,7 +726,7 @@ def main(args) -> dict:
         "engines": [*engines, *REFERENCE_ENGINES],
         "onnx": {"file": onnx.name, "bytes": onnx.stat().st_size},
         "voice": voice, "speed": SPEED, "seed": SEED, "runs": runs, "warmup": settings.warmup, "quick": quick,
-        "threads": threads, "first_chunk_tokens": first_chunk_tokens,
+        "threads": threads,
         "texts": {n: {"text": t["text"], "chunks": len(t["chunks"]), "tokens": sum(len(c["ids"]) for c in t["chunks"]),
                       "phonemes": " ".join(c["phonemes"] for c in t["chunks"]), "g2p_s": t["g2p_s"]}
                   for n, t in texts.items()},
@@ -762,7 +748,7 @@ def main(args) -> dict:
     litert = dict(zip(engines, bundles))
     configs = [(n, t, e) for n in names for t in threads for e in [*engines, *REFERENCE_ENGINES]]
     startups = [(e, mode) for e in engines for mode in ("cold", "warm")] if settings.startup else []
-    common = {"voice": voice, "speed": SPEED, "seed": SEED, "first_chunk_tokens": first_chunk_tokens}
+    common = {"voice": voice, "speed": SPEED, "seed": SEED}
     with tempfile.TemporaryDirectory(prefix="kokoro-bench-") as tmp:
         tmpdir = Path(tmp)
         pack_path = tmpdir / "voice.npy"

@@ -153,7 +153,9 @@ PRECISIONS = ("fp32", "fp16", "int8", "mixed")
 # fp16: only the vocoder (2/3 of the bytes) takes fp16 weights. The predictor's durations are
 # rounded to whole frames and the prosody graph's F0 drives the sine source: half-precision
 # weights there moved F0 by up to 0.16 Hz and cost 0.2 dB log-mel end to end.
-# int8: every layer group dynamic-range int8. mixed: each group's precision from the scan.
+# int8: every layer group of sensitivity.MIN_WEIGHTS weights or more dynamic-range int8 (the small
+# first and last layers stay fp32: in int8 they alone cost 1.5 dB of the 2.7 dB of an all-int8
+# bundle). mixed: each group int8 or fp32, chosen by the sensitivity scan.
 COMPACT = ("int8", "mixed")  # these also store the voices in float16
 
 
@@ -173,7 +175,8 @@ def precision_plan(precision: str, fp32_dir: Path, threads: int, log, weights_sh
     if precision == "fp16":
         return {"plan": {"vocoder": {name: "fp16" for name in groups["vocoder"]}}}
     if precision == "int8":
-        return {"plan": {g: {name: "int8" for name in groups[g]} for g in GRAPHS}}
+        return {"plan": {g: {name: "int8" if lg.weights >= sensitivity.MIN_WEIGHTS else "fp32"
+                             for name, lg in groups[g].items()} for g in GRAPHS}}
     packaged = json.loads(resources.files(__package__).joinpath(PACKAGED_PLAN).read_text())
     names = {g: sorted(groups[g]) for g in GRAPHS}
     if not rescan and packaged.get("weights_sha256") == weights_sha256 and \
@@ -219,6 +222,24 @@ def graph_entry(path: Path) -> dict:
     """A graph file's manifest entry: name, size, sha256 and every signature's inputs/outputs."""
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path),
             "signatures": _signature_table(path)}
+
+
+def strip_tensor_names(src: Path, dest: Path) -> None:
+    """``src`` without the names of its internal tensors. The exported names carry every op's module
+    path (what ``quantize.layer_groups`` reads) and are 10-25 % of a converted file (default fp32
+    bundle: 22 MB); the runtime needs only the signatures' own names, which stay. Bundles ship
+    stripped graphs; the graph cache keeps the named ones."""
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(src)
+    keep = {(sig.subgraphIndex, t.tensorIndex) for sig in model.signatureDefs or []
+            for t in [*(sig.inputs or []), *(sig.outputs or [])]}
+    for s, subgraph in enumerate(model.subgraphs):
+        for t, tensor in enumerate(subgraph.tensors):
+            if (s, t) not in keep:
+                tensor.name = None
+    with atomic_path(dest) as tmp:
+        flatbuffer_utils.write_model(model, tmp)
 
 
 def _place(src: Path, dest: Path) -> None:
@@ -274,7 +295,7 @@ def build_bundle(
     bank = _voice_bank(ckpt)
     _write_manifest(out_dir, ckpt, kmodel, spec, bank, "fp32", {})  # a complete fp32 bundle first
 
-    quantization = {}
+    quantization, sources = {}, dict(cached)  # graph -> the named file its bundle graph comes from
     if precision != "fp32":
         start = time.perf_counter()
         quantization = precision_plan(precision, out_dir, threads, log, ckpt.sha256, rescan)
@@ -282,12 +303,18 @@ def build_bundle(
 
         for graph, plan in quantization["plan"].items():
             key = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:12]
-            quantized = cached[graph].with_name(f"{cached[graph].stem}-{key}.tflite")
-            if not quantized.is_file():
-                quantize_graph(cached[graph], quantized, plan, verbose)
-            _place(quantized, out_dir / f"{graph}.tflite")
+            sources[graph] = cached[graph].with_name(f"{cached[graph].stem}-{key}.tflite")
+            if not sources[graph].is_file():
+                quantize_graph(cached[graph], sources[graph], plan, verbose)
         log(f"quantized to {precision} in {time.perf_counter() - start:.0f} s")
-        _write_manifest(out_dir, ckpt, kmodel, spec, bank, precision, quantization)
+    start = time.perf_counter()
+    for graph, src in sources.items():
+        stripped = src.with_name(f"{src.stem}-stripped.tflite")
+        if not stripped.is_file():
+            strip_tensor_names(src, stripped)
+        _place(stripped, out_dir / f"{graph}.tflite")
+    log(f"tensor names stripped in {time.perf_counter() - start:.0f} s")
+    _write_manifest(out_dir, ckpt, kmodel, spec, bank, precision, quantization)
     manifest = json.loads((out_dir / MANIFEST).read_text())
     for graph, row in rows.items():
         row["bytes"] = manifest["graphs"][graph]["bytes"]

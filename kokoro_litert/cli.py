@@ -1,4 +1,4 @@
-"""``kokoro-litert``: weights, voices, build, say, eval, bench.
+"""``kokoro-litert``: weights, voices, build, say, phonemize, eval, bench, serve, batch.
 
 Every expected failure is a typed error printed as one line with exit code 1; Ctrl-C exits 130
 without leaving half-written files (all outputs are written to a temporary name and renamed).
@@ -128,9 +128,8 @@ def _cmd_say(args) -> None:
     from .runtime import Kokoro
 
     text = DEMO_TEXT if args.demo else _read_text(args)
-    if args.output and not args.stream and not Path(args.output).resolve().parent.is_dir():
-        # fail before any work, and never create directories the user did not ask for
-        raise FileNotFoundError(f"{args.output}: directory {Path(args.output).parent} does not exist")
+    if args.output and not args.stream:
+        _check_writable(Path(args.output))  # fail before any work
     tts = Kokoro(args.bundle, threads=args.threads)
     start = time.perf_counter()
     if args.stream:
@@ -138,13 +137,15 @@ def _cmd_say(args) -> None:
         return
     if not args.output:
         raise SystemExit("kokoro-litert say: give -o OUT.wav, or --stream to write audio to stdout")
-    chunks = []
+    chunks, dropped = [], ()
     show = None if len(text) > 400 else True  # progress bar for anything longer than a few sentences
     with tqdm(total=len(text), unit="char", file=sys.stderr, disable=show, desc="speaking") as bar:
         # a file gets every sentence spoken whole (no fast start: nobody is waiting for the first piece)
         for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed, first_piece_frames=None):
             chunks.append(chunk.samples)
+            dropped += chunk.dropped
             bar.update(len(chunk.text))
+    _note_dropped(dropped)
     audio = np.concatenate(chunks)
     _write_wav(Path(args.output), audio, tts.sample_rate)
     seconds = time.perf_counter() - start
@@ -166,10 +167,83 @@ def _stream_stdout(tts, text: str, args) -> None:
         sr = tts.sample_rate
         out.write(b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
                   struct.pack("<IHHIIHH", 16, 1, 1, sr, sr * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
+    dropped = ()
     for chunk in itertools.chain([first], chunks):
         pcm = (np.clip(chunk.samples, -1, 1) * 32767).astype("<i2")
-        out.write(pcm.tobytes())
+        out.write(pcm.tobytes())  # a reader that went away (| head -c 100): BrokenPipeError, see main
         out.flush()
+        dropped += chunk.dropped
+    _note_dropped(dropped)
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before any synthesis if ``path`` cannot be written: its directory must exist (none is
+    created) and accept a new file (probed with a temporary file, which also works as root)."""
+    import tempfile
+
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory")
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as e:
+        raise PermissionError(f"{path}: cannot write in {path.parent} ({e.strerror or e})") from None
+
+
+def _note_dropped(dropped) -> None:
+    """One stderr line naming what the text held that could not be spoken (emoji, symbols, ...)."""
+    if dropped:
+        unique = list(dict.fromkeys(dropped))
+        shown = ", ".join(repr(d) for d in unique[:10]) + (f" and {len(unique) - 10} more" if len(unique) > 10 else "")
+        print(f"kokoro-litert: note: left out what cannot be spoken: {shown}", file=sys.stderr)
+
+
+def _front_end(bundle_dir):
+    """G2P, tokenizer and max tokens from a bundle's manifest (no graph is loaded); without a usable
+    bundle, Kokoro's own vocab and the default buckets' largest token bucket, and a note saying so."""
+    import json
+    import struct
+    from importlib import resources
+
+    from .buckets import load_spec
+    from .errors import BundleError
+    from .runtime.bundle import Bundle
+    from .runtime.g2p import G2P
+    from .runtime.tokenizer import Tokenizer
+
+    try:
+        bundle = Bundle(bundle_dir, verify=False)
+        vocab, max_tokens, source, note = bundle.vocab, bundle.tokens[-1], str(bundle.dir), None
+    except (BundleError, KeyError, TypeError, ValueError, AttributeError, IndexError, struct.error) as e:
+        # only the vocab and the token buckets are needed here: any unusable bundle falls back
+        vocab = json.loads(resources.files("kokoro_litert.converter").joinpath("kokoro_config.json").read_text())["vocab"]
+        max_tokens, source = load_spec("default").tokens[-1], None
+        note = (f"kokoro-litert: note: no usable bundle ({e}); using Kokoro's vocab and the default buckets "
+                f"(max {max_tokens} tokens)")
+    return G2P(), Tokenizer(vocab), max_tokens, source, note
+
+
+def _cmd_phonemize(args) -> None:
+    import json
+
+    from .runtime.chunker import split_text
+
+    text = _read_text(args)
+    g2p, tokenizer, max_tokens, source, note = _front_end(args.bundle)
+    chunks = list(split_text(text, g2p, tokenizer, max_tokens))  # bad text: only its error line is printed
+    if note:
+        print(note, file=sys.stderr)
+    if args.json:
+        rows = [{"text": c.text, "phonemes": c.phonemes, "tokens": c.tokens, "pause_s": c.pause_s,
+                 "dropped": list(c.dropped), "ids": c.ids} for c in chunks]
+        print(json.dumps({"bundle": source, "max_tokens": max_tokens, "chunks": rows}, ensure_ascii=False))
+    else:
+        for i, c in enumerate(chunks, 1):
+            print(f"[{i}] {c.tokens} tokens, pause {c.pause_s:.2f} s\n    {c.text}\n    {c.phonemes}")
+    _note_dropped(tuple(d for c in chunks for d in c.dropped))
 
 
 def _cmd_bench(args) -> None:
@@ -202,8 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--buckets", default="default", help="bucket spec name (default, ci) or a .toml path")
     b.add_argument("--weights", default="onnx")
     b.add_argument("--precision", choices=["fp32", "fp16", "int8", "mixed"], default="fp32",
-                   help="fp32; fp16 (vocoder weights in half precision); int8 (every layer dynamic-range int8); "
-                        "mixed (each layer group's precision chosen by a sensitivity scan). A non-default "
+                   help="fp32; fp16 (vocoder weights in half precision: half the download, but LiteRT expands them "
+                        "to fp32 in RAM once per bucket); int8 (every large layer group dynamic-range int8: "
+                        "smallest and fastest, audibly coarser); mixed (each layer group int8 or fp32, chosen "
+                        "by a sensitivity scan to stay within 0.5 dB of fp32). A non-default "
                         "precision without --out builds next to the default bundle with a -PRECISION suffix")
     b.add_argument("--rescan", action="store_true",
                    help="mixed: run the sensitivity scan instead of using the packaged per-group plan")
@@ -225,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=2)
     s.set_defaults(func=_cmd_say)
 
+    ph = sub.add_parser("phonemize", help="show the normalised text, phonemes, tokens and pause of each chunk (no audio)")
+    ph.add_argument("text", nargs="?", help="text ('-' or nothing: read stdin)")
+    ph.add_argument("--file", help="read the text from this file")
+    ph.add_argument("--json", action="store_true", help="one JSON object: bundle, max_tokens and the chunks")
+    ph.add_argument("--bundle", help="bundle whose vocab and token buckets to use (default: the cache's default bundle)")
+    ph.set_defaults(func=_cmd_phonemize)
+
     bench = sub.add_parser("bench", help="LiteRT bundles vs PyTorch vs onnxruntime: speed, memory, startup")
     from .bench import add_arguments as bench_arguments
 
@@ -239,13 +322,29 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--no-pytorch", action="store_true", help="skip the comparison with hexgrad's PyTorch KModel")
     ev.set_defaults(func=_cmd_eval)
+
+    from . import batch, serve  # light at import time: fastapi, uvicorn and ray load when used
+
+    sv = sub.add_parser("serve", help="an OpenAI-compatible speech server (POST /v1/audio/speech; the serve extra)")
+    serve.add_arguments(sv)
+    sv.set_defaults(func=serve.main)
+
+    ba = sub.add_parser("batch", help="speak a JSONL file of jobs to audio files, resumably (local processes or Ray)")
+    batch.add_arguments(ba)
+    ba.set_defaults(func=batch.main)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        threads = getattr(args, "threads", None)
+        if isinstance(threads, int) and threads < 1:
+            raise ValueError(f"--threads must be at least 1, got {threads}")
         args.func(args)
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
+        _silence_stdout()
+        return 0
     except KokoroLiteRTError as e:
         print(f"kokoro-litert: error: {e}", file=sys.stderr)
         return 1
@@ -259,6 +358,17 @@ def main(argv: list[str] | None = None) -> int:
         print("kokoro-litert: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

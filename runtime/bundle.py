@@ -57,20 +57,31 @@ class Bundle:
             raise BundleError(f"{self.dir}: no {MANIFEST}; build one with `kokoro-litert build --out {self.dir}`")
         try:
             self.manifest = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise BundleError(f"{path}: not valid JSON ({e})") from None
+        if not isinstance(self.manifest, dict):
+            raise BundleError(f"{path}: not a JSON object")
         if self.manifest.get("format") != FORMAT_VERSION:
             raise BundleError(f"{path}: format {self.manifest.get('format')!r}, this runtime reads {FORMAT_VERSION}")
         m = self.manifest
-        self.tokens: list[int] = sorted(m["buckets"]["tokens"])
-        self.frames: list[int] = sorted(m["buckets"]["frames"])  # vocoder buckets
-        self.prosody_frames: list[int] = sorted(m["buckets"]["prosody_frames"])
-        self.vocab: dict[str, int] = m["vocab"]
-        self.sample_rate: int = m["audio"]["sample_rate"]
-        self.samples_per_frame: int = m["audio"]["samples_per_frame"]
-        self.source_frames_per_frame: int = m["audio"]["source_frames_per_frame"]
-        self.source = m["source"]
-        for entry in [*m["graphs"].values(), m["voices"]]:
+        try:  # a manifest with missing keys or values of the wrong type: one BundleError line
+            self.tokens: list[int] = _sizes(m["buckets"]["tokens"])
+            self.frames: list[int] = _sizes(m["buckets"]["frames"])  # vocoder buckets
+            self.prosody_frames: list[int] = _sizes(m["buckets"]["prosody_frames"])
+            self.vocab: dict[str, int] = m["vocab"]
+            if not isinstance(self.vocab, dict) or not all(isinstance(v, int) for v in self.vocab.values()):
+                raise TypeError("vocab must map symbols to integer ids")
+            self.sample_rate: int = int(m["audio"]["sample_rate"])
+            self.samples_per_frame: int = int(m["audio"]["samples_per_frame"])
+            self.source_frames_per_frame: int = int(m["audio"]["source_frames_per_frame"])
+            self.source = m["source"]
+            entries = [m["graphs"][g] for g in GRAPHS] + [m["voices"]]
+            for entry in entries:
+                if not isinstance(entry.get("file"), str) or not isinstance(entry.get("bytes"), int):
+                    raise TypeError(f"file entry {entry!r} needs a 'file' name and a 'bytes' count")
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise BundleError(f"{path}: malformed manifest ({type(e).__name__}: {e})") from None
+        for entry in entries:
             self._check_file(entry, verify)
         self._check_signatures()
 
@@ -90,7 +101,10 @@ class Bundle:
             "vocoder": {frame_signature(f) for f in self.frames},
         }
         for graph in GRAPHS:
-            listed = set(self.manifest["graphs"][graph]["signatures"])
+            listed = self.manifest["graphs"][graph].get("signatures")
+            if not isinstance(listed, dict):
+                raise BundleError(f"{self.dir / MANIFEST}: malformed manifest (graphs.{graph}.signatures must be an object)")
+            listed = set(listed)
             actual = set(signature_keys(self.path(graph)))
             if listed != expected[graph] or actual != expected[graph]:
                 raise BundleError(
@@ -113,13 +127,30 @@ class Bundle:
         return next((f for f in sizes if f >= n), None)
 
 
+def _sizes(values) -> list[int]:
+    if not isinstance(values, list) or not values or not all(isinstance(v, int) and v > 0 for v in values):
+        raise TypeError(f"bucket sizes must be a non-empty list of positive integers, got {values!r}")
+    return sorted(values)
+
+
 def signature_keys(path: Path) -> list[str]:
-    """The signature names stored in a .tflite file, read from its flatbuffer without compiling it."""
+    """The signature names stored in a .tflite file, read from its flatbuffer without compiling it.
+    A file that is not a readable .tflite flatbuffer (empty, truncated, garbage) is a BundleError."""
+    import struct
+
     from ai_edge_litert import schema_py_generated as schema
 
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        model = schema.Model.GetRootAs(buf, 0)
-        return [model.SignatureDefs(i).SignatureKey().decode() for i in range(model.SignatureDefsLength())]
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size < 8:
+                raise BundleError(f"{path}: not a .tflite file (only {os.fstat(f.fileno()).st_size} bytes)")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                if buf[4:8] != b"TFL3":
+                    raise BundleError(f"{path}: not a .tflite file (no TFL3 identifier)")
+                model = schema.Model.GetRootAs(buf, 0)
+                return [model.SignatureDefs(i).SignatureKey().decode() for i in range(model.SignatureDefsLength())]
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError, AttributeError) as e:
+        raise BundleError(f"{path}: unreadable .tflite flatbuffer ({type(e).__name__}: {e})") from None
 
 
 @contextlib.contextmanager
@@ -263,7 +294,10 @@ class GraphRunner:
         options = Options(HardwareAccelerator.CPU, cpu_options=cpu)
         quiet_at_exit()
         with _file_lock(self._cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
-            return CompiledModel.from_file(str(self._path), options=options, environment=_environment())
+            try:
+                return CompiledModel.from_file(str(self._path), options=options, environment=_environment())
+            except RuntimeError as e:  # a .tflite that parses but does not compile (corrupt, verify=False)
+                raise BundleError(f"{self._path}: LiteRT cannot compile it ({e})") from None
 
     def _release_other_graphs(self) -> None:
         with GraphRunner._all_lock:

@@ -10,24 +10,31 @@ on its own. Words are never cut: a single word that cannot fit raises
 ``TextError`` naming it. Only the paragraph being read is scanned and only the current sentence is
 phonemized, so a whole book is never phonemized up front.
 
+Normalisation is lazy too: each paragraph is cut into raw segments (``normalize.segments``:
+sentences, never after an abbreviation, and pieces of at most ``normalize.SEGMENT_CHARS`` characters
+of a run without sentence ends) and each is normalised just before it is chunked, so the first chunk
+of a 100,000-character paragraph does not wait for the rest. Every step is linear in the text.
+
 ``Chunk.text`` is the chunk's normalised text (numbers and symbols spelled out, so that a long
 amount like "$1,234,567.89" splits between its words); joining the chunks' words gives back the
 normalised paragraph's words. ``Chunk.ids`` are without boundary tokens (see
 ``Tokenizer.model_input``). ``Chunk.pause_s`` is the silence to insert after the chunk: paragraph
 break ``PAUSE_PARAGRAPH``, sentence end ``PAUSE_SENTENCE``, clause break ``PAUSE_CLAUSE``, a split
-between words ``PAUSE_WORD``; the last chunk of the text gets 0.
+between words ``PAUSE_WORD``; the last chunk of the text gets 0. ``Chunk.dropped`` lists what the
+chunk's text held that cannot be spoken and was left out (emoji, symbols, words neither the lexicons
+nor espeak-ng can read), so callers can report it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, List, Optional, Tuple
 
 from kokoro_litert.errors import TextError
 
 from .g2p import PUNCTUATION
-from .normalize import NON_TERMINAL_ABBREVIATIONS, normalize
+from .normalize import NON_TERMINAL_ABBREVIATIONS, normalize_segment, paragraphs, segments
 
 __all__ = ["Chunk", "split_text", "PAUSE_PARAGRAPH", "PAUSE_SENTENCE", "PAUSE_CLAUSE", "PAUSE_WORD"]
 
@@ -43,33 +50,45 @@ class Chunk:
     phonemes: str
     ids: List[int]
     pause_s: float
+    dropped: Tuple[str, ...] = ()  # words/symbols of ``text`` that could not be spoken
+
+    @property
+    def tokens(self) -> int:
+        """The model input length of this chunk: ``len(ids) + 2`` boundary tokens."""
+        return len(self.ids) + 2
 
 
-_PARAGRAPH_RE = re.compile(r"\S(?:.*?\S)??(?=\s*\n\s*\n|\s*$)", re.S)
-_SENT_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+# anchored at the start of a run of terminators (a long run is tried once, not at every position)
+_SENT_END_RE = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s)")
 _CLAUSE_RE = re.compile(r"(?:[,;:]|—)[\"'”’)\]]*(?=\s)|—(?=\S)")
 _WORD_RE = re.compile(r"\S+")
+_NEXT_CHAR_RE = re.compile(r"\s*(\S)")
+_PREV_WORD_RE = re.compile(r"(\S+)$")
 
 Span = Tuple[int, int]
+Piece = Tuple[Span, str, List[int], Tuple[str, ...]]  # span, phonemes, ids, dropped
 
-
-def _paragraphs(text: str) -> Iterator[str]:
-    for m in _PARAGRAPH_RE.finditer(text):
-        yield m.group()
+# A piece with more letters and digits than this many per token cannot fit (English needs about one
+# token per letter): it is split (or, a single word, refused) without being phonemized first.
+MAX_CHARS_PER_TOKEN = 8
 
 
 def _is_sentence_end(para: str, m: re.Match) -> bool:
-    rest = para[m.end():].lstrip()
-    if not rest:
+    nxt = _NEXT_CHAR_RE.match(para, m.end())
+    if nxt is None:
         return True
-    if rest[0].islower():
+    if nxt.group(1).islower():
         return False
     if m.group().startswith(".") and len(m.group().rstrip("\"'”’)]")) == 1:
-        prev = re.search(r"(\S+)$", para[: m.start()])
+        prev = _PREV_WORD_RE.search(para, max(0, m.start() - 40), m.start())
         w = prev.group(1).lstrip("\"'“‘([") if prev else ""
         if w.lower().rstrip(".") in NON_TERMINAL_ABBREVIATIONS or re.fullmatch(r"[A-Z]", w):
             return False
     return True
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
 
 
 def _sentences(para: str) -> Iterator[Span]:
@@ -115,9 +134,15 @@ class _Splitter:
     def fits(self, ids: List[int]) -> bool:
         return len(ids) + 2 <= self.budget
 
-    def encode(self, text: str) -> Tuple[str, List[int]]:
-        ps = self.g2p.phonemize(text, normalized=True)
-        return ps, self.tok.encode(ps)
+    def too_long(self, text: str) -> bool:
+        """Certainly longer than ``max_tokens``, without phonemizing it."""
+        return len(text) > MAX_CHARS_PER_TOKEN * self.max_tokens and \
+            _letters(text) > MAX_CHARS_PER_TOKEN * self.max_tokens
+
+    def encode(self, text: str) -> Tuple[str, List[int], Tuple[str, ...]]:
+        dropped: List[str] = []
+        ps = self.g2p.phonemize(text, normalized=True, dropped=dropped)
+        return ps, self.tok.encode(ps), tuple(dropped)
 
     def join(self, a: Tuple[str, List[int]], b: Tuple[str, List[int]]) -> Tuple[str, List[int]]:
         if not a[0]:
@@ -127,12 +152,18 @@ class _Splitter:
         sep = [self.space] if self.space is not None else []
         return a[0] + " " + b[0], a[1] + sep + b[1]
 
-    def pack(self, para: str, spans: List[Span], level: str) -> Iterator[Tuple[Span, str, List[int]]]:
+    def pack(self, para: str, spans: List[Span], level: str) -> Iterator[Piece]:
         """Greedily pack consecutive spans while they fit; split too-long spans one level down."""
-        cur: Optional[Tuple[Span, str, List[int]]] = None
+        cur: Optional[Piece] = None
         for span in spans:
             piece = para[span[0]:span[1]]
-            ps, ids = self.encode(piece)
+            if self.too_long(piece):
+                if level == "word":
+                    raise TextError(f"word {piece[:40]!r}{'...' if len(piece) > 40 else ''} ({len(piece)} characters) "
+                                    f"needs more than max_tokens={self.max_tokens} tokens")
+                ps, ids, dropped = "", [0] * self.max_tokens, ()  # not phonemized: split below
+            else:
+                ps, ids, dropped = self.encode(piece)
             if not self.fits(ids):
                 if cur is not None:
                     yield self.finish(para, cur)
@@ -143,37 +174,37 @@ class _Splitter:
                     if len(ids) + 2 > self.max_tokens:
                         raise TextError(
                             f"word {piece!r} needs {len(ids) + 2} tokens, more than max_tokens={self.max_tokens}")
-                    yield span, ps, ids
+                    yield span, ps, ids, dropped
                     continue
                 yield from self.pack(para, [_strip(para, (m.start() + span[0], m.end() + span[0]))
                                             for m in _WORD_RE.finditer(piece)], "word")
                 continue
             if cur is None:
-                cur = (span, ps, ids)
+                cur = (span, ps, ids, dropped)
                 continue
             jps, jids = self.join((cur[1], cur[2]), (ps, ids))
             if self.fits(jids):
-                cur = ((cur[0][0], span[1]), jps, jids)
+                cur = ((cur[0][0], span[1]), jps, jids, cur[3] + dropped)
             else:
                 yield self.finish(para, cur)
-                cur = (span, ps, ids)
+                cur = (span, ps, ids, dropped)
         if cur is not None:
             yield self.finish(para, cur)
 
-    def finish(self, para: str, cur: Tuple[Span, str, List[int]]) -> Tuple[Span, str, List[int]]:
+    def finish(self, para: str, cur: Piece) -> Piece:
         """Re-phonemize a packed group as one text (context across pieces) if it still fits."""
-        span, ps, ids = cur
-        ps2, ids2 = self.encode(para[span[0]:span[1]])
+        span, ps, ids, dropped = cur
+        ps2, ids2, dropped2 = self.encode(para[span[0]:span[1]])
         if ps2 != ps and self.fits(ids2):
-            return span, ps2, ids2
-        return span, ps, ids
+            return span, ps2, ids2, dropped2
+        return cur
 
-    def sentence(self, para: str, span: Span) -> Iterator[Tuple[Span, str, List[int]]]:
+    def sentence(self, para: str, span: Span) -> Iterator[Piece]:
         text = para[span[0]:span[1]]
-        if len(text) <= 8 * self.max_tokens:  # otherwise it cannot fit: skip the whole-sentence try
-            ps, ids = self.encode(text)
+        if len(text) <= MAX_CHARS_PER_TOKEN * self.max_tokens:  # otherwise it cannot fit: skip the whole-sentence try
+            ps, ids, dropped = self.encode(text)
             if self.fits(ids):
-                yield span, ps, ids
+                yield span, ps, ids, dropped
                 return
         clauses, start = [], 0
         for m in _CLAUSE_RE.finditer(text):
@@ -199,26 +230,31 @@ def split_text(text: str, g2p, tokenizer, max_tokens: int, first_max_tokens: int
     if first_max_tokens:
         splitter.budget = min(max(3, first_max_tokens), max_tokens)
     pending: Optional[Chunk] = None
-    for para in _paragraphs(text):
-        # Normalise first, so numbers and symbols become the words that are counted and split.
-        para = normalize(para)
+    lost: List[str] = []  # dropped words of unpronounceable pieces, carried to the next chunk
+    for para in paragraphs(text):
         para_chunks = []
-        for sent in _sentences(para):
-            sent = _strip(para, sent)
-            if sent[1] <= sent[0]:
-                continue
-            for span, ps, ids in splitter.sentence(para, sent):
-                if not _pronounceable(ps):
+        for segment in segments(para):
+            # Normalise first (one segment at a time), so numbers and symbols become the words that
+            # are counted and split.
+            norm = normalize_segment(segment)
+            for sent in _sentences(norm):
+                sent = _strip(norm, sent)
+                if sent[1] <= sent[0]:
                     continue
-                piece = para[span[0]:span[1]]
-                chunk = Chunk(text=piece, phonemes=ps, ids=ids, pause_s=_pause_for(piece))
-                splitter.budget = max_tokens
-                if pending is not None:
-                    yield pending
-                pending = chunk
-                para_chunks.append(chunk)
+                for span, ps, ids, dropped in splitter.sentence(norm, sent):
+                    if not _pronounceable(ps):
+                        lost.extend(dropped)
+                        continue
+                    piece = norm[span[0]:span[1]]
+                    chunk = Chunk(piece, ps, ids, _pause_for(piece), tuple(lost) + dropped)
+                    lost = []
+                    splitter.budget = max_tokens
+                    if pending is not None:
+                        yield pending
+                    pending = chunk
+                    para_chunks.append(chunk)
         if para_chunks and pending is para_chunks[-1]:
-            pending = Chunk(pending.text, pending.phonemes, pending.ids, PAUSE_PARAGRAPH)
+            pending = replace(pending, pause_s=PAUSE_PARAGRAPH)
     if pending is None:
         raise TextError(f"nothing pronounceable in text: {text[:60]!r}")
-    yield Chunk(pending.text, pending.phonemes, pending.ids, 0.0)
+    yield replace(pending, pause_s=0.0, dropped=pending.dropped + tuple(lost))

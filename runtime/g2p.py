@@ -12,8 +12,9 @@ plural ``-s``/``'s``, ``-ed``, ``-ing`` stems, spelled-out initialisms), minus p
 * POS choice: lexicon entries that are a dict of POS -> phonemes are read at ``'DEFAULT'``, except the
   ``'None'`` entry (stressed function words such as "by", "have", "this") when the word ends a phrase
   (followed by punctuation or the end), exactly as misaki does when no word follows. "used" before
-  "to" reads as the past tense (``jˈust``). Heteronyms ("read", "live", "lead") therefore always get
-  their DEFAULT reading; misaki's full G2P picks them by spaCy tag.
+  "to" reads as the past tense (``jˈust``). Common heteronyms ("read", "live", "lead", "record",
+  "close", ...) get the key ``heteronyms.tag`` guesses from the neighbouring words; misaki's full
+  G2P picks them by spaCy tag.
 * Context words as in misaki: "the" -> ðə / ði (before a vowel), "to" -> tə / tʊ, "a" -> ɐ
   (ˈA when it ends a phrase), "an" -> ɐn, "I" -> ˌI, "in" -> ɪn (ˈɪn phrase-finally), "am".
 * Kokoro v1.0 (misaki version None) replaces the flap ɾ by ``T`` and the glottal stop ʔ by ``t``.
@@ -35,6 +36,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Optional
 
+from .heteronyms import HETERONYMS, LEAD_METAL, LEAD_METAL_KEY
+from .heteronyms import tag as heteronym_tag
 from .normalize import normalize
 
 __all__ = ["G2P", "PUNCTUATION"]
@@ -49,6 +52,7 @@ _US_TAUS = frozenset("AIOWYiuæɑəɛɪɹʊʌ")
 _LEXICON_ORDS = frozenset([39, 45, *range(65, 91), *range(97, 123)])
 
 # words, dotted initialisms (U.S., A.M), punctuation, whitespace, anything else
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" +([.,!?;:…])")
 _TOKEN_RE = re.compile(
     r"(?P<init>(?:[A-Za-z]\.){2,}(?=\s+[a-z0-9])|[A-Za-z](?:\.[A-Za-z])+)"
     r"|(?P<word>[^\W_]+(?:['-][^\W_]+)*'?)"
@@ -116,6 +120,7 @@ def _load_lexicon() -> tuple:
 class _Ctx:
     future_vowel: Optional[bool] = None  # None: phrase end (punctuation or end of text)
     future_to: bool = False
+    tag: Optional[str] = None  # a heteronym's lexicon key (see heteronyms.tag)
 
 
 class G2P:
@@ -131,8 +136,12 @@ class G2P:
         self.unk = unk
 
     # ---- public --------------------------------------------------------------------------------
-    def phonemize(self, text: str, *, normalized: bool = False) -> str:
-        """Text -> phoneme string. ``normalized=True`` skips ``normalize`` (already applied)."""
+    def phonemize(self, text: str, *, normalized: bool = False, dropped: Optional[list] = None) -> str:
+        """Text -> phoneme string. ``normalized=True`` skips ``normalize`` (already applied).
+
+        ``dropped``: a list to which the words and symbols that give no phonemes are appended
+        (emoji, symbols, words neither the lexicons nor espeak-ng can spell), in reading order;
+        punctuation, marks and invisible characters are not reported."""
         if not normalized:
             text = normalize(text)
         tokens = []  # [kind, text, phonemes, whitespace_after]
@@ -153,17 +162,23 @@ class G2P:
                 tk[2] = c
             elif tk[0] == "other":
                 tk[2] = ""
+        tags = _heteronym_tags(tokens)
         # words right to left, as misaki does, so each word sees what follows
         ctx = _Ctx()
-        for tk in reversed(tokens):
+        for i in range(len(tokens) - 1, -1, -1):
+            tk = tokens[i]
             if tk[0] in ("word", "init"):
-                ps = self._word(tk[1], ctx, initialism=tk[0] == "init")
+                wctx = _Ctx(ctx.future_vowel, ctx.future_to, tags.get(i)) if i in tags else ctx
+                ps = self._word(tk[1], wctx, initialism=tk[0] == "init")
                 tk[2] = self.unk if ps is None else ps
                 ctx = self._context(ctx, tk[2], tk[1])
             elif tk[0] == "punct":
                 ctx = self._context(ctx, tk[2], tk[1])
+        if dropped is not None:
+            dropped.extend(_dropped(tokens))
         out = "".join(tk[2] + tk[3] for tk in tokens)
         out = out.replace("ɾ", "T").replace("ʔ", "t")
+        out = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", out)  # where a dropped symbol stood: "fˈɔɹ ." -> "fˈɔɹ."
         return re.sub(r" {2,}", " ", out).strip()
 
     __call__ = phonemize
@@ -219,6 +234,8 @@ class G2P:
             return "ði" if ctx.future_vowel is True else "ðə"
         if word in ("used", "Used", "USED"):
             return g["used"]["VBD" if ctx.future_to else "DEFAULT"]
+        if ctx.tag == LEAD_METAL_KEY:
+            return LEAD_METAL
         if re.fullmatch(r"(?i)vs\.?", word):
             return self._lookup("versus", None, ctx)
         return None
@@ -249,7 +266,9 @@ class G2P:
         if ps is None:
             ps = self.silvers.get(word)
         if isinstance(ps, dict):
-            if ctx is not None and ctx.future_vowel is None and "None" in ps:
+            if ctx is not None and ctx.tag in ps:
+                ps = ps[ctx.tag]
+            elif ctx is not None and ctx.future_vowel is None and "None" in ps:
                 ps = ps["None"]
             else:
                 ps = ps["DEFAULT"]
@@ -359,6 +378,58 @@ class G2P:
         if not self.use_fallback:
             return None
         return _espeak_word(word)
+
+
+_SENTENCE_END = frozenset(".!?…")
+
+
+def _heteronym_tags(tokens: list) -> dict:
+    """{token index: lexicon key} for the heteronyms among ``tokens`` (see ``heteronyms.tag``)."""
+    seq = [i for i, tk in enumerate(tokens) if tk[0] in ("word", "init", "punct")]
+    tags = {}
+    for pos, i in enumerate(seq):
+        if tokens[i][0] != "word" or tokens[i][1].lower() not in HETERONYMS:
+            continue
+        before, j = [], pos - 1
+        while j >= 0 and len(before) < 3 and tokens[seq[j]][0] != "punct":
+            before.insert(0, tokens[seq[j]][1].lower())
+            j -= 1
+        after, rest, j, phrase = [], [], pos + 1, True
+        while j < len(seq) and len(rest) < 12 and tokens[seq[j]][1] not in _SENTENCE_END:
+            if tokens[seq[j]][0] == "punct":
+                phrase = False
+            else:
+                w = tokens[seq[j]][1].lower()
+                rest.append(w)
+                if phrase and len(after) < 3:
+                    after.append(w)
+            j += 1
+        t = heteronym_tag(tokens[i][1].lower(), before, after, rest)
+        if t is not None:
+            tags[i] = t
+    return tags
+
+
+def _reportable(text: str) -> bool:
+    """Content a reader would miss (letters, digits, symbols, emoji), not punctuation or marks."""
+    return any(unicodedata.category(c)[0] in "LNS" for c in text)
+
+
+def _dropped(tokens: list) -> list[str]:
+    """The words and runs of other characters (no space between) that gave no phonemes."""
+    out: list[str] = []
+    run = ""
+    for tk in tokens:
+        if tk[0] == "other" or (tk[0] in ("word", "init") and not tk[2]):
+            run += tk[1]
+            if not tk[3]:
+                continue
+        if run and _reportable(run):
+            out.append(run)
+        run = ""
+    if run and _reportable(run):
+        out.append(run)
+    return out
 
 
 _ESPEAK_LOCK = threading.Lock()

@@ -60,6 +60,7 @@ class AudioChunk:
     seconds: float  # wall time spent producing it
     timings: dict[str, float] = field(default_factory=dict)
     final: bool = True  # False: more audio of the same text follows (a stream's first sentence)
+    dropped: tuple[str, ...] = ()  # what the text held that could not be spoken (on the final piece)
 
 
 @dataclass
@@ -75,6 +76,11 @@ class Audio:
     @property
     def phonemes(self) -> str:
         return " ".join(c.phonemes for c in self.chunks if c.final)
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """Everything the text held that could not be spoken, in reading order."""
+        return tuple(d for c in self.chunks for d in c.dropped)
 
 
 def plan_pieces(frames: int, buckets: list[int], first: int | None = None, context: int | None = None,
@@ -155,6 +161,8 @@ def _crossfade(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 class Kokoro:
     def __init__(self, bundle_dir: str | os.PathLike | None = None, threads: int = 2, verify: bool = True):
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.bundle = Bundle(bundle_dir, verify=verify)
         self.engine = Engine(self.bundle, threads=threads)
         self.tokenizer = Tokenizer(self.bundle.vocab)
@@ -169,6 +177,12 @@ class Kokoro:
 
     def chunks(self, text: str, first_chunk_tokens: int | None = None) -> Iterator[Chunk]:
         return split_text(text, self.g2p, self.tokenizer, self.bundle.tokens[-1], first_chunk_tokens)
+
+    def phonemize(self, text: str) -> list[Chunk]:
+        """The front-end alone, no synthesis: the chunks ``stream`` and ``synthesize`` would speak,
+        each with its normalised ``text``, ``phonemes``, ``ids`` (``tokens`` = ``len(ids) + 2``),
+        ``pause_s`` and ``dropped`` (what could not be spoken). Raises ``TextError`` as they do."""
+        return list(self.chunks(text))
 
     def prepare_ids(self, ids: list[int], pack: np.ndarray, speed: float, rng: np.random.Generator | None) -> list[Prepared]:
         """Predictor and prosody for one chunk's ids, whole: one ``Prepared`` in all but one case.
@@ -264,13 +278,15 @@ class Kokoro:
                     audio = dsp.fade_edges(seg, fade_in=i == 0, fade_out=last)
                     if last:
                         audio = np.concatenate([audio, pause])
-                    yield AudioChunk(audio, chunk.text, chunk.phonemes, time.perf_counter() - start, timings, final=last)
+                    yield AudioChunk(audio, chunk.text, chunk.phonemes, time.perf_counter() - start, timings, final=last,
+                                     dropped=chunk.dropped if last else ())
                     start, timings = time.perf_counter(), {}
                 continue
             parts = [np.concatenate(list(self.render_pieces(p, plan_pieces(p.frames, self.bundle.frames), timings)))
                      for p in prepared]
             audio = dsp.fade_edges(dsp.join(parts))
-            yield AudioChunk(np.concatenate([audio, pause]), chunk.text, chunk.phonemes, time.perf_counter() - start, timings)
+            yield AudioChunk(np.concatenate([audio, pause]), chunk.text, chunk.phonemes, time.perf_counter() - start, timings,
+                             dropped=chunk.dropped)
 
     def synthesize(self, text: str, voice: str = "af_heart", speed: float = 1.0, seed: int | None = 0) -> Audio:
         """The whole text at once (for a file): every sentence spoken whole, no fast start."""

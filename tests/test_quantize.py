@@ -106,6 +106,34 @@ def test_unknown_group_or_precision_is_refused(converted, tmp_path):
     assert not (tmp_path / "x.tflite").exists()
 
 
+def test_select_plan_takes_the_cheapest_damage_per_byte_within_the_target():
+    """A fake bundle whose damage adds up: the scan keeps the groups that cost least per byte, one
+    that hurts durations never, and measures (not predicts) every plan it keeps."""
+    from kokoro_litert.converter import sensitivity as s
+
+    groups = {"a": {"big_cheap": 8_000_000, "small_dear": 400_000, "timing": 2_000_000, "tiny": 50_000},
+              "b": {"mid": 3_000_000, "late": 1_000_000}}
+    cost = {"big_cheap": 0.10, "small_dear": 0.30, "timing": 0.01, "mid": 0.12, "late": 0.20}
+    trials = []
+
+    def trial(plan):
+        trials.append(plan)
+        int8 = [name for g in plan.values() for name, p in g.items() if p == "int8"]
+        db = sum(cost[n] for n in int8)
+        return {"logmel_db": db, "magspec_corr": 1 - db / 100, "durations_equal": 0.9 if "timing" in int8 else 1.0}
+
+    record = s.select_plan(groups, trial, log=lambda line: None)
+    plan = record["plan"]
+    assert plan["a"]["tiny"] == "fp32"  # under MIN_WEIGHTS: never scanned
+    assert plan["a"]["timing"] == "fp32"  # changes durations
+    # by dB per weight: big_cheap (1.25e-8), mid (4e-8), late (2e-7), small_dear (7.5e-7); 0.5 dB fits
+    # big_cheap + mid + late (0.42) and not small_dear on top
+    assert [n for g in plan.values() for n, p in g.items() if p == "int8"] == ["big_cheap", "mid", "late"]
+    assert record["result"]["logmel_db"] == pytest.approx(0.42) and s.within_target(record["result"])
+    assert {r["group"] for r in record["groups"]} == set(cost)
+    assert all(p in ("int8", "fp32") for plan in trials for g in plan.values() for p in g.values())
+
+
 # ------------------------------------------------------------------ the real CI bundle in mixed precision
 
 # The eval goals of a mixed bundle against the fp32 bundle (README "Precision"); CI holds the

@@ -68,7 +68,7 @@ def layer_groups(path: Path) -> dict[str, LayerGroup]:
                 op = graph.Operators(i)
                 if codes[op.OpcodeIndex()] not in _WEIGHT_OPS:
                     continue
-                name = graph.Tensors(op.Outputs(0)).Name().decode()
+                name = (graph.Tensors(op.Outputs(0)).Name() or b"").decode()  # empty in a stripped graph
                 group = _group_of(name)
                 if group is None:
                     continue

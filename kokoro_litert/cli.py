@@ -130,30 +130,55 @@ def _cmd_say(args) -> None:
     text = DEMO_TEXT if args.demo else _read_text(args)
     if args.output and not args.stream:
         _check_writable(Path(args.output))  # fail before any work
+    if args.timestamps:
+        from .runtime.timestamps import timestamps_format
+
+        timestamps_format(args.timestamps)  # .json, .srt or .vtt, else a one-line error
+        _check_writable(Path(args.timestamps))
     tts = Kokoro(args.bundle, threads=args.threads)
     start = time.perf_counter()
     if args.stream:
-        _stream_stdout(tts, text, args)
+        words = _stream_stdout(tts, text, args)
+        _write_timestamps(args, words)
         return
     if not args.output:
         raise SystemExit("kokoro-litert say: give -o OUT.wav, or --stream to write audio to stdout")
-    chunks, dropped = [], ()
+    chunks, dropped, words = [], (), []
     show = None if len(text) > 400 else True  # progress bar for anything longer than a few sentences
     with tqdm(total=len(text), unit="char", file=sys.stderr, disable=show, desc="speaking") as bar:
         # a file gets every sentence spoken whole (no fast start: nobody is waiting for the first piece)
         for chunk in tts.stream(text, voice=args.voice, speed=args.speed, seed=args.seed, first_piece_frames=None):
             chunks.append(chunk.samples)
             dropped += chunk.dropped
+            words += _keyed_words(chunk)
             bar.update(len(chunk.text))
     _note_dropped(dropped)
     audio = np.concatenate(chunks)
     _write_wav(Path(args.output), audio, tts.sample_rate)
+    _write_timestamps(args, words)
     seconds = time.perf_counter() - start
     length = len(audio) / tts.sample_rate
     print(f"wrote {args.output}: {length:.2f} s of audio in {seconds:.2f} s (RTF {seconds / length:.3f})")
 
 
-def _stream_stdout(tts, text: str, args) -> None:
+def _keyed_words(chunk) -> list:
+    return list(zip(chunk.words, chunk.word_keys or [None] * len(chunk.words)))
+
+
+def _write_timestamps(args, keyed_words) -> None:
+    """``--timestamps FILE``: the words' times on the output audio, as JSON, SRT or WebVTT."""
+    if not args.timestamps:
+        return
+    from .runtime.pipeline import merge_words
+    from .runtime.timestamps import write_timestamps
+
+    words = merge_words(keyed_words)
+    write_timestamps(args.timestamps, words)
+    print(f"wrote {args.timestamps}: {len(words)} words", file=sys.stderr if args.stream else sys.stdout)
+
+
+def _stream_stdout(tts, text: str, args) -> list:
+    """Audio to stdout as it is made; returns the (Word, key) pairs of what was spoken."""
     import itertools
 
     import numpy as np
@@ -167,13 +192,15 @@ def _stream_stdout(tts, text: str, args) -> None:
         sr = tts.sample_rate
         out.write(b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
                   struct.pack("<IHHIIHH", 16, 1, 1, sr, sr * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
-    dropped = ()
+    dropped, words = (), []
     for chunk in itertools.chain([first], chunks):
         pcm = (np.clip(chunk.samples, -1, 1) * 32767).astype("<i2")
         out.write(pcm.tobytes())  # a reader that went away (| head -c 100): BrokenPipeError, see main
         out.flush()
         dropped += chunk.dropped
+        words += _keyed_words(chunk)
     _note_dropped(dropped)
+    return words
 
 
 def _check_writable(path: Path) -> None:
@@ -238,7 +265,8 @@ def _cmd_phonemize(args) -> None:
         print(note, file=sys.stderr)
     if args.json:
         rows = [{"text": c.text, "phonemes": c.phonemes, "tokens": c.tokens, "pause_s": c.pause_s,
-                 "dropped": list(c.dropped), "ids": c.ids} for c in chunks]
+                 "dropped": list(c.dropped), "ids": c.ids, "words": list(c.words), "id_words": list(c.id_words)}
+                for c in chunks]
         print(json.dumps({"bundle": source, "max_tokens": max_tokens, "chunks": rows}, ensure_ascii=False))
     else:
         for i, c in enumerate(chunks, 1):
@@ -297,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--stream", nargs="?", const="wav", choices=["wav", "pcm"], help="write audio to stdout as it is made")
+    s.add_argument("--timestamps", metavar="FILE",
+                   help="also write each word's start and end on the audio: FILE.json (a list of {word, start, end}), "
+                        ".srt or .vtt (cues of a few words); with -o or --stream")
     s.add_argument("--bundle")
     s.add_argument("--threads", type=int, default=2)
     s.set_defaults(func=_cmd_say)

@@ -2,6 +2,8 @@
 
     POST /v1/audio/speech   {"model": "kokoro", "input": "...", "voice": "af_heart", "response_format": "wav",
                              "speed": 1.0, "stream_format": "audio"}
+    POST /v1/audio/speech/timestamps   the same body -> {"audio": base64, "format", "sample_rate", "duration",
+                             "words": [{"word", "start", "end"}]} (not OpenAI's: word timestamps, whole audio)
     GET  /v1/models, GET /v1/audio/voices, GET /health
 
 The request fields are OpenAI's (``model``, ``input``, ``voice``, ``response_format``, ``speed``,
@@ -249,7 +251,7 @@ class Service:
         waves = (len(self.jobs) - self.workers + 1) / self.workers
         return int(min(120, max(1, math.ceil(self.mean_seconds * max(waves, 1)))))
 
-    def submit(self, text: str, voice: str, speed: float, seed: int | None, pieces: bool) -> Job:
+    def submit(self, text: str, voice: str, speed: float, seed: int | None, pieces: bool, words: bool = False) -> Job:
         """Admit a job (event-loop thread only) or raise a 503."""
         if self.closing:
             raise ApiError(503, "the server is shutting down", None, "shutting_down", "server_error",
@@ -262,7 +264,7 @@ class Service:
                                {"Retry-After": str(self.retry_after())})
             job = Job(asyncio.get_running_loop())
             self.jobs.add(job)
-        job.future = self.executor.submit(self._run, job, text, voice, speed, seed, pieces)
+        job.future = self.executor.submit(self._run, job, text, voice, speed, seed, pieces, words)
         job.future.add_done_callback(lambda _: self._release(job))
         return job
 
@@ -276,7 +278,9 @@ class Service:
             tts = self._local.tts = self.instances[next(self._next) % len(self.instances)]
         return tts
 
-    def _run(self, job: Job, text: str, voice: str, speed: float, seed: int | None, pieces: bool) -> None:
+    def _run(self, job: Job, text: str, voice: str, speed: float, seed: int | None, pieces: bool,
+             words: bool = False) -> None:
+        """Synthesise into ``job``: audio pieces, or with ``words`` (samples, [(Word, key), ...]) pairs."""
         from .runtime.pipeline import FIRST_PIECE_FRAMES
 
         if job.cancel.is_set():
@@ -293,7 +297,9 @@ class Service:
                                              first_piece_frames=FIRST_PIECE_FRAMES if pieces else None)
             try:
                 for chunk in chunks:
-                    if not job.put(chunk.samples):
+                    item = (chunk.samples, list(zip(chunk.words, chunk.word_keys or [None] * len(chunk.words)))) \
+                        if words else chunk.samples
+                    if not job.put(item):
                         outcome = "cancelled"
                         break
                 else:
@@ -544,6 +550,36 @@ def create_app(config: ServeConfig, instances: list | None = None):
             return JobStream(job, _sse(audio_bytes(), len(req.input)), media_type="text/event-stream")
         return JobStream(job, audio_bytes(), media_type=MEDIA_TYPES[fmt],
                          headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.post("/v1/audio/speech/timestamps", dependencies=[Depends(authorized)])
+    async def speech_timestamps(req: SpeechRequest, request: Request):
+        """The speech request's audio, whole, with word timestamps: one JSON object
+        ``{"audio": base64 file in response_format (default wav), "format", "sample_rate",
+        "duration", "words": [{"word", "start", "end"}, ...]}`` (seconds on that audio; ``word`` is
+        the input's own text, e.g. "$42.50" for all of "forty two dollars and fifty cents")."""
+        from .runtime.pipeline import merge_words
+
+        if req.response_format is None:
+            req.response_format = "wav"
+        fmt, voice = validate(req)
+        job = service.submit(req.input, voice, req.speed, req.seed, pieces=False, words=True)
+        pieces, keyed = [], []
+        try:
+            while (item := await wait(job, request)) is not DONE:
+                if item is None:
+                    return Response(status_code=499)
+                if isinstance(item, BaseException):
+                    return _error(_synthesis_error(item))
+                pieces.append(item[0])
+                keyed += item[1]
+        except BaseException:
+            job.cancel.set()
+            raise
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        body = await asyncio.get_running_loop().run_in_executor(None, encode, samples, sample_rate, fmt)
+        return {"audio": base64.b64encode(body).decode("ascii"), "format": fmt, "sample_rate": sample_rate,
+                "duration": round(len(samples) / sample_rate, 6),
+                "words": [w.as_dict() for w in merge_words(keyed)]}
 
     return app
 

@@ -35,6 +35,7 @@ from kokoro_litert.errors import TextError
 
 from .g2p import PUNCTUATION
 from .normalize import NON_TERMINAL_ABBREVIATIONS, normalize_segment, paragraphs, segments
+from .timestamps import SegmentWords, align_segment
 
 __all__ = ["Chunk", "split_text", "PAUSE_PARAGRAPH", "PAUSE_SENTENCE", "PAUSE_CLAUSE", "PAUSE_WORD"]
 
@@ -51,6 +52,13 @@ class Chunk:
     ids: List[int]
     pause_s: float
     dropped: Tuple[str, ...] = ()  # words/symbols of ``text`` that could not be spoken
+    # word timestamps (``runtime/timestamps.py``): the ORIGINAL text of each word (or span, such as
+    # "$42.50") this chunk speaks, in order; for each of ``ids`` the index in ``words`` of the word
+    # it speaks (-1: a space or punctuation); and a key per word, unique in the text and shared by the
+    # parts of one original span split between chunks
+    words: Tuple[str, ...] = ()
+    id_words: Tuple[int, ...] = ()
+    word_keys: Tuple[int, ...] = ()
 
     @property
     def tokens(self) -> int:
@@ -66,7 +74,8 @@ _NEXT_CHAR_RE = re.compile(r"\s*(\S)")
 _PREV_WORD_RE = re.compile(r"(\S+)$")
 
 Span = Tuple[int, int]
-Piece = Tuple[Span, str, List[int], Tuple[str, ...]]  # span, phonemes, ids, dropped
+# span, phonemes, ids, dropped, and for each id the span (in the normalised segment) of the word it speaks
+Piece = Tuple[Span, str, List[int], Tuple[str, ...], List[Optional[Span]]]
 
 # A piece with more letters and digits than this many per token cannot fit (English needs about one
 # token per letter): it is split (or, a single word, refused) without being phonemized first.
@@ -139,18 +148,28 @@ class _Splitter:
         return len(text) > MAX_CHARS_PER_TOKEN * self.max_tokens and \
             _letters(text) > MAX_CHARS_PER_TOKEN * self.max_tokens
 
-    def encode(self, text: str) -> Tuple[str, List[int], Tuple[str, ...]]:
+    def encode(self, para: str, span: Span) -> Tuple[str, List[int], Tuple[str, ...], List[Optional[Span]]]:
         dropped: List[str] = []
-        ps = self.g2p.phonemize(text, normalized=True, dropped=dropped)
-        return ps, self.tok.encode(ps), tuple(dropped)
+        text = para[span[0]:span[1]]
+        aligned = getattr(self.g2p, "phonemize_aligned", None)
+        if aligned is not None:
+            ps, spans = aligned(text, normalized=True, dropped=dropped)
+        else:  # a G2P without alignment: no word timestamps
+            ps = self.g2p.phonemize(text, normalized=True, dropped=dropped)
+            spans = [None] * len(ps)
+        ids = self.tok.encode(ps)
+        vocab = self.tok.vocab
+        o = span[0]
+        id_spans = [None if w is None else (w[0] + o, w[1] + o) for c, w in zip(ps, spans) if c in vocab]
+        return ps, ids, tuple(dropped), id_spans
 
-    def join(self, a: Tuple[str, List[int]], b: Tuple[str, List[int]]) -> Tuple[str, List[int]]:
+    def join(self, a: Tuple[str, List[int], list], b: Tuple[str, List[int], list]) -> Tuple[str, List[int], list]:
         if not a[0]:
             return b
         if not b[0]:
             return a
         sep = [self.space] if self.space is not None else []
-        return a[0] + " " + b[0], a[1] + sep + b[1]
+        return a[0] + " " + b[0], a[1] + sep + b[1], a[2] + [None] * len(sep) + b[2]
 
     def pack(self, para: str, spans: List[Span], level: str) -> Iterator[Piece]:
         """Greedily pack consecutive spans while they fit; split too-long spans one level down."""
@@ -161,9 +180,9 @@ class _Splitter:
                 if level == "word":
                     raise TextError(f"word {piece[:40]!r}{'...' if len(piece) > 40 else ''} ({len(piece)} characters) "
                                     f"needs more than max_tokens={self.max_tokens} tokens")
-                ps, ids, dropped = "", [0] * self.max_tokens, ()  # not phonemized: split below
+                ps, ids, dropped, spans = "", [0] * self.max_tokens, (), []  # not phonemized: split below
             else:
-                ps, ids, dropped = self.encode(piece)
+                ps, ids, dropped, spans = self.encode(para, span)
             if not self.fits(ids):
                 if cur is not None:
                     yield self.finish(para, cur)
@@ -174,37 +193,37 @@ class _Splitter:
                     if len(ids) + 2 > self.max_tokens:
                         raise TextError(
                             f"word {piece!r} needs {len(ids) + 2} tokens, more than max_tokens={self.max_tokens}")
-                    yield span, ps, ids, dropped
+                    yield span, ps, ids, dropped, spans
                     continue
                 yield from self.pack(para, [_strip(para, (m.start() + span[0], m.end() + span[0]))
                                             for m in _WORD_RE.finditer(piece)], "word")
                 continue
             if cur is None:
-                cur = (span, ps, ids, dropped)
+                cur = (span, ps, ids, dropped, spans)
                 continue
-            jps, jids = self.join((cur[1], cur[2]), (ps, ids))
+            jps, jids, jspans = self.join((cur[1], cur[2], cur[4]), (ps, ids, spans))
             if self.fits(jids):
-                cur = ((cur[0][0], span[1]), jps, jids, cur[3] + dropped)
+                cur = ((cur[0][0], span[1]), jps, jids, cur[3] + dropped, jspans)
             else:
                 yield self.finish(para, cur)
-                cur = (span, ps, ids, dropped)
+                cur = (span, ps, ids, dropped, spans)
         if cur is not None:
             yield self.finish(para, cur)
 
     def finish(self, para: str, cur: Piece) -> Piece:
         """Re-phonemize a packed group as one text (context across pieces) if it still fits."""
-        span, ps, ids, dropped = cur
-        ps2, ids2, dropped2 = self.encode(para[span[0]:span[1]])
+        span, ps, ids, dropped, spans = cur
+        ps2, ids2, dropped2, spans2 = self.encode(para, span)
         if ps2 != ps and self.fits(ids2):
-            return span, ps2, ids2, dropped2
+            return span, ps2, ids2, dropped2, spans2
         return cur
 
     def sentence(self, para: str, span: Span) -> Iterator[Piece]:
         text = para[span[0]:span[1]]
         if len(text) <= MAX_CHARS_PER_TOKEN * self.max_tokens:  # otherwise it cannot fit: skip the whole-sentence try
-            ps, ids, dropped = self.encode(text)
+            ps, ids, dropped, spans = self.encode(para, span)
             if self.fits(ids):
-                yield span, ps, ids, dropped
+                yield span, ps, ids, dropped, spans
                 return
         clauses, start = [], 0
         for m in _CLAUSE_RE.finditer(text):
@@ -213,6 +232,25 @@ class _Splitter:
         if text[start:].strip():
             clauses.append(_strip(para, (span[0] + start, span[1])))
         yield from self.pack(para, [c for c in clauses if c[1] > c[0]], "clause")
+
+
+def _chunk_words(align: SegmentWords, id_spans: List[Optional[Span]], base: int):
+    """(words, id_words, word_keys) of a chunk from the word span of each of its ids."""
+    words: List[str] = []
+    keys: List[int] = []
+    index: dict = {}
+    id_words: List[int] = []
+    for w in id_spans:
+        entry = None if w is None else align.entry_at(w[0])
+        if entry is None:
+            id_words.append(-1)
+            continue
+        if entry not in index:
+            index[entry] = len(words)
+            words.append(align.texts[entry])
+            keys.append(base + entry)
+        id_words.append(index[entry])
+    return tuple(words), tuple(id_words), tuple(keys)
 
 
 def split_text(text: str, g2p, tokenizer, max_tokens: int, first_max_tokens: int | None = None) -> Iterator[Chunk]:
@@ -231,28 +269,32 @@ def split_text(text: str, g2p, tokenizer, max_tokens: int, first_max_tokens: int
         splitter.budget = min(max(3, first_max_tokens), max_tokens)
     pending: Optional[Chunk] = None
     lost: List[str] = []  # dropped words of unpronounceable pieces, carried to the next chunk
+    word_base = 0  # word keys of the segments before this one
     for para in paragraphs(text):
         para_chunks = []
         for segment in segments(para):
             # Normalise first (one segment at a time), so numbers and symbols become the words that
             # are counted and split.
             norm = normalize_segment(segment)
+            align = align_segment(segment, norm)
             for sent in _sentences(norm):
                 sent = _strip(norm, sent)
                 if sent[1] <= sent[0]:
                     continue
-                for span, ps, ids, dropped in splitter.sentence(norm, sent):
+                for span, ps, ids, dropped, id_spans in splitter.sentence(norm, sent):
                     if not _pronounceable(ps):
                         lost.extend(dropped)
                         continue
                     piece = norm[span[0]:span[1]]
-                    chunk = Chunk(piece, ps, ids, _pause_for(piece), tuple(lost) + dropped)
+                    words, id_words, keys = _chunk_words(align, id_spans, word_base)
+                    chunk = Chunk(piece, ps, ids, _pause_for(piece), tuple(lost) + dropped, words, id_words, keys)
                     lost = []
                     splitter.budget = max_tokens
                     if pending is not None:
                         yield pending
                     pending = chunk
                     para_chunks.append(chunk)
+            word_base += len(align)
         if para_chunks and pending is para_chunks[-1]:
             pending = replace(pending, pause_s=PAUSE_PARAGRAPH)
     if pending is None:

@@ -142,16 +142,27 @@ class G2P:
         ``dropped``: a list to which the words and symbols that give no phonemes are appended
         (emoji, symbols, words neither the lexicons nor espeak-ng can spell), in reading order;
         punctuation, marks and invisible characters are not reported."""
+        return self.phonemize_aligned(text, normalized=normalized, dropped=dropped)[0]
+
+    __call__ = phonemize
+
+    def phonemize_aligned(self, text: str, *, normalized: bool = False,
+                          dropped: Optional[list] = None) -> tuple[str, list]:
+        """``phonemize`` and, for each character of its result, the ``(start, end)`` span in ``text``
+        (in ``normalize(text)`` unless ``normalized``) of the word that character spells, or ``None``
+        (spaces between words, punctuation). This is the token -> word map word timestamps use:
+        built from the words G2P read, so multi-word readings, dropped words and punctuation need no
+        re-splitting of the phoneme string."""
         if not normalized:
             text = normalize(text)
-        tokens = []  # [kind, text, phonemes, whitespace_after]
+        tokens = []  # [kind, text, phonemes, whitespace_after, start, end]
         for m in _TOKEN_RE.finditer(text):
             kind = m.lastgroup
             if kind == "space":
                 if tokens:
                     tokens[-1][3] = " "
                 continue
-            tokens.append([kind, m.group(), None, ""])
+            tokens.append([kind, m.group(), None, "", m.start(), m.end()])
         # quotes: open when at the start or after whitespace/open bracket, else close
         for i, tk in enumerate(tokens):
             if tk[0] == "punct":
@@ -179,9 +190,8 @@ class G2P:
         out = "".join(tk[2] + tk[3] for tk in tokens)
         out = out.replace("ɾ", "T").replace("ʔ", "t")
         out = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", out)  # where a dropped symbol stood: "fˈɔɹ ." -> "fˈɔɹ."
-        return re.sub(r" {2,}", " ", out).strip()
-
-    __call__ = phonemize
+        out = re.sub(r" {2,}", " ", out).strip()
+        return out, _aligned_spans(tokens, out)
 
     # ---- context -------------------------------------------------------------------------------
     @staticmethod
@@ -408,6 +418,38 @@ def _heteronym_tags(tokens: list) -> dict:
         if t is not None:
             tags[i] = t
     return tags
+
+
+_PUNCT_AFTER_SPACE = frozenset(".,!?;:…")
+
+
+def _aligned_spans(tokens: list, out: str) -> list:
+    """The word span behind each character of ``out`` (see ``G2P.phonemize_aligned``): the same
+    joining as ``phonemize`` (spaces before punctuation dropped, runs of spaces collapsed, ends
+    stripped), done on (character, owner) pairs. All ``None`` if it does not give ``out`` back."""
+    pairs = []
+    for tk in tokens:
+        owner = (tk[4], tk[5]) if tk[0] in ("word", "init") and tk[2] else None
+        pairs += [(c, owner) for c in tk[2]]
+        pairs += [(c, None) for c in tk[3]]
+    kept = []
+    for i, (c, o) in enumerate(pairs):
+        if c == " ":
+            j = i + 1
+            while j < len(pairs) and pairs[j][0] == " ":
+                j += 1
+            if j < len(pairs) and pairs[j][0] in _PUNCT_AFTER_SPACE:
+                continue  # " +([.,!?;:…])" -> the punctuation alone
+            if kept and kept[-1][0] == " ":
+                continue  # " {2,}" -> " "
+        kept.append((c, o))
+    while kept and kept[0][0].isspace():
+        kept.pop(0)
+    while kept and kept[-1][0].isspace():
+        kept.pop()
+    if "".join(c for c, _ in kept).replace("ɾ", "T").replace("ʔ", "t") != out:
+        return [None] * len(out)
+    return [o for _, o in kept]
 
 
 def _reportable(text: str) -> bool:

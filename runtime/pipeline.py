@@ -22,6 +22,7 @@ from .bundle import Bundle
 from .chunker import Chunk, split_text
 from .engine import Engine, FramesOverflow, Prepared, Utterance
 from .g2p import G2P
+from .timestamps import Word, refine, word_frames
 from .tokenizer import Tokenizer
 from .voices import VoiceBank, load_npz, style_for
 
@@ -61,6 +62,12 @@ class AudioChunk:
     timings: dict[str, float] = field(default_factory=dict)
     final: bool = True  # False: more audio of the same text follows (a stream's first sentence)
     dropped: tuple[str, ...] = ()  # what the text held that could not be spoken (on the final piece)
+    # Word(text, start_s, end_s) of the words that END in this piece, in seconds from the start of
+    # the stream (its pauses and earlier pieces included); a word may have started in the piece before
+    # (the first sentence of a stream comes in pieces). ``text`` is the original text ("$42.50",
+    # "Dr."), see runtime/timestamps.py.
+    words: list[Word] = field(default_factory=list)
+    word_keys: tuple[int, ...] = field(default=(), repr=False)  # Chunk.word_keys of ``words``
 
 
 @dataclass
@@ -81,6 +88,27 @@ class Audio:
     def dropped(self) -> tuple[str, ...]:
         """Everything the text held that could not be spoken, in reading order."""
         return tuple(d for c in self.chunks for d in c.dropped)
+
+    @property
+    def words(self) -> list[Word]:
+        """``Word(text, start_s, end_s)`` for every word spoken, in order, on ``samples``' time axis:
+        ``samples[int(start_s * sample_rate):int(end_s * sample_rate)]`` is that word. An original
+        span read as several words ("$42.50") is one entry, even when split between chunks."""
+        return merge_words((w, k) for c in self.chunks for w, k in zip(c.words, c.word_keys or [None] * len(c.words)))
+
+
+def merge_words(pairs) -> list[Word]:
+    """(Word, key) pairs -> Words, consecutive ones with the same key (one original span spoken
+    in two chunks) merged into one from the first's start to the last's end."""
+    out: list[Word] = []
+    last = object()
+    for w, key in pairs:
+        if key is not None and key == last:
+            out[-1] = Word(out[-1].text, out[-1].start_s, max(out[-1].end_s, w.end_s))
+        else:
+            out.append(w)
+        last = key
+    return out
 
 
 def plan_pieces(frames: int, buckets: list[int], first: int | None = None, context: int | None = None,
@@ -189,15 +217,39 @@ class Kokoro:
         A chunk with more frames than the largest vocoder bucket is still prepared whole (and
         vocoded in pieces) while it fits the prosody graph; past that it is split at the word
         boundary nearest its middle and each half is predicted on its own."""
+        return [p for _, p in self._prepare_parts(ids, pack, speed, rng)]
+
+    def _prepare_parts(self, ids: list[int], pack: np.ndarray, speed: float, rng: np.random.Generator | None,
+                       offset: int = 0) -> list[tuple[int, Prepared]]:
+        """``prepare_ids`` with the index in ``ids`` of each part's first id (the space a split
+        drops belongs to no part)."""
         limit = max(self.bundle.frames[-1], self.bundle.prosody_frames[-1])
         try:
-            return [self.engine.prepare(ids, style_for(pack, len(ids)), speed, rng=rng, max_frames=limit)]
+            return [(offset, self.engine.prepare(ids, style_for(pack, len(ids)), speed, rng=rng, max_frames=limit))]
         except FramesOverflow:
             spaces = [i for i, t in enumerate(ids) if t == self.tokenizer.vocab[SPACE]]
             if not spaces:
                 raise
             cut = min(spaces, key=lambda i: abs(i - len(ids) / 2))
-            return self.prepare_ids(ids[:cut], pack, speed, rng) + self.prepare_ids(ids[cut + 1 :], pack, speed, rng)
+            return (self._prepare_parts(ids[:cut], pack, speed, rng, offset)
+                    + self._prepare_parts(ids[cut + 1 :], pack, speed, rng, offset + cut + 1))
+
+    def _word_samples(self, chunk: Chunk, parts: list[tuple[int, Prepared]]) -> list[tuple[int, int, int]]:
+        """(word index in ``chunk.words``, first sample, end sample) of each word of a chunk spoken
+        as ``parts`` (concatenated, as ``stream`` joins them), samples from the chunk's start."""
+        if not chunk.id_words:
+            return []
+        spf = self.bundle.samples_per_frame
+        spans: dict[int, list[int]] = {}
+        base = 0
+        for first, p in parts:
+            for w, (a, b) in word_frames(chunk.id_words, p.durations, first, len(p.durations) - 2).items():
+                if w in spans:
+                    spans[w][1] = base + b
+                else:
+                    spans[w] = [base + a, base + b]
+            base += p.frames
+        return [(w, a * spf, b * spf) for w, (a, b) in sorted(spans.items(), key=lambda kv: kv[1][0])]
 
     def render_pieces(self, p: Prepared, bounds: list[int], timings: dict[str, float] | None = None,
                       buckets: list[int] | None = None) -> Iterator[np.ndarray]:
@@ -261,10 +313,23 @@ class Kokoro:
         ``split_text``); it is off by default and kept for compatibility."""
         pack = self._check(voice, speed)
         rng = np.random.default_rng(seed)
+        sr, spf = self.sample_rate, self.bundle.samples_per_frame
+        pos = 0  # samples yielded so far: the output's time axis
+
+        def seconds(n: int) -> float:  # n / sr, nudged up so that int(seconds(n) * sr) == n
+            return (n + 1e-6) / sr
+
+        def words_of(chunk: Chunk, spans: list[tuple[int, int, int]], origin: int) -> tuple[list[Word], tuple[int, ...]]:
+            words = [Word(chunk.words[w], seconds(origin + a), seconds(origin + b)) for w, a, b in spans]
+            keys = tuple(chunk.word_keys[w] for w, _, _ in spans) if chunk.word_keys else ()
+            return words, keys
+
         for n, chunk in enumerate(self.chunks(text, first_chunk_tokens)):
             start = time.perf_counter()
             pause = np.zeros(int(round(chunk.pause_s * self.sample_rate)), np.float32)
-            prepared = self.prepare_ids(chunk.ids, pack, speed, rng)
+            parts = self._prepare_parts(chunk.ids, pack, speed, rng)
+            prepared = [p for _, p in parts]
+            spans = self._word_samples(chunk, parts)
             timings: dict[str, float] = {}
             for p in prepared:
                 for k, v in p.timings.items():
@@ -273,20 +338,33 @@ class Kokoro:
                 p = prepared[0]
                 bounds = plan_pieces(p.frames, self.bundle.frames, first_piece_frames)
                 count = len(bounds) - 1
+                origin, said, prev_end = pos, [], 0  # the sentence's first sample; its audio so far; last word end
                 for i, seg in enumerate(self.render_pieces(p, bounds, timings)):
                     last = i == count - 1
                     audio = dsp.fade_edges(seg, fade_in=i == 0, fade_out=last)
+                    said.append(audio)
+                    done = sum(len(a) for a in said)
+                    mine = spans if last else [s for s in spans if s[2] <= done]  # words ending in this piece
+                    spans = spans[len(mine):]
+                    if mine:
+                        mine = refine(mine, np.concatenate(said), spf, prev_end=prev_end)
+                        prev_end = mine[-1][2]
+                    words, keys = words_of(chunk, mine, origin)
                     if last:
                         audio = np.concatenate([audio, pause])
+                    pos += len(audio)
                     yield AudioChunk(audio, chunk.text, chunk.phonemes, time.perf_counter() - start, timings, final=last,
-                                     dropped=chunk.dropped if last else ())
+                                     dropped=chunk.dropped if last else (), words=words, word_keys=keys)
                     start, timings = time.perf_counter(), {}
                 continue
-            parts = [np.concatenate(list(self.render_pieces(p, plan_pieces(p.frames, self.bundle.frames), timings)))
-                     for p in prepared]
-            audio = dsp.fade_edges(dsp.join(parts))
-            yield AudioChunk(np.concatenate([audio, pause]), chunk.text, chunk.phonemes, time.perf_counter() - start, timings,
-                             dropped=chunk.dropped)
+            parts_audio = [np.concatenate(list(self.render_pieces(p, plan_pieces(p.frames, self.bundle.frames), timings)))
+                           for p in prepared]
+            speech = dsp.fade_edges(dsp.join(parts_audio))
+            audio = np.concatenate([speech, pause])
+            words, keys = words_of(chunk, refine(spans, speech, spf), pos)
+            pos += len(audio)
+            yield AudioChunk(audio, chunk.text, chunk.phonemes, time.perf_counter() - start, timings,
+                             dropped=chunk.dropped, words=words, word_keys=keys)
 
     def synthesize(self, text: str, voice: str = "af_heart", speed: float = 1.0, seed: int | None = 0) -> Audio:
         """The whole text at once (for a file): every sentence spoken whole, no fast start."""
@@ -295,4 +373,4 @@ class Kokoro:
         return Audio(samples, self.sample_rate, chunks)
 
 
-__all__ = ["Kokoro", "Audio", "AudioChunk", "plan_pieces"]
+__all__ = ["Kokoro", "Audio", "AudioChunk", "Word", "plan_pieces"]

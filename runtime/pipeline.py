@@ -339,7 +339,12 @@ class Kokoro:
                 bounds = plan_pieces(p.frames, self.bundle.frames, first_piece_frames)
                 count = len(bounds) - 1
                 origin, said, prev_end = pos, [], 0  # the sentence's first sample; its audio so far; last word end
-                for i, seg in enumerate(self.render_pieces(p, bounds, timings)):
+                # The generator adds every piece's stages to ``spent``; each chunk reports what was
+                # added since the previous one.
+                spent, reported = dict(timings), {}
+                for i, seg in enumerate(self.render_pieces(p, bounds, spent)):
+                    timings = {k: v - reported.get(k, 0.0) for k, v in spent.items()}
+                    reported = dict(spent)
                     last = i == count - 1
                     audio = dsp.fade_edges(seg, fade_in=i == 0, fade_out=last)
                     said.append(audio)
@@ -355,7 +360,7 @@ class Kokoro:
                     pos += len(audio)
                     yield AudioChunk(audio, chunk.text, chunk.phonemes, time.perf_counter() - start, timings, final=last,
                                      dropped=chunk.dropped if last else (), words=words, word_keys=keys)
-                    start, timings = time.perf_counter(), {}
+                    start = time.perf_counter()
                 continue
             parts_audio = [np.concatenate(list(self.render_pieces(p, plan_pieces(p.frames, self.bundle.frames), timings)))
                            for p in prepared]

@@ -178,8 +178,8 @@ def test_two_workers(real_bundle, jobs_file, one_worker, tmp_path):
 
 @pytest.mark.real
 def test_ctrl_c_then_resume(real_bundle, tmp_path):
-    jobs = [{"id": f"s{i}", "text": t} for i, t in enumerate(
-        ["One.", "Two.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight."])]
+    # enough speech that the batch cannot finish between the first result and the signal
+    jobs = [{"id": f"s{i}", "text": f"This is sentence number {i}."} for i in range(16)]
     jobs_file = write_jobs(tmp_path / "jobs.jsonl", jobs)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "kokoro_litert.cli", "batch", str(jobs_file), "--out", str(out),

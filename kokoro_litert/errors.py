@@ -25,6 +25,10 @@ class TextError(KokoroLiteRTError):
     """Text that cannot be spoken: empty, nothing pronounceable, or a word too long for any bucket."""
 
 
+class FramesOverflow(TextError):
+    """The predicted durations need more frames than the largest bucket holds."""
+
+
 class ConversionError(KokoroLiteRTError):
     """A graph failed to convert or failed the parity gate."""
 

@@ -170,10 +170,11 @@ def _environment():
     """One LiteRT environment per process, shared by every compiled graph."""
     global _ENV
     if _ENV is None:
-        from ai_edge_litert.compiled_model import _create_default_environment
+        import ai_edge_litert
+        from ai_edge_litert.environment import Environment, EnvironmentOptions
 
-        with quiet_native_logs():
-            _ENV = _create_default_environment()
+        with quiet_native_logs():  # the runtime's own libraries live in the package directory
+            _ENV = Environment.create(options=EnvironmentOptions(runtime_path=os.path.dirname(ai_edge_litert.__file__)))
     return _ENV
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kokoro_litert.errors import TextError
+from kokoro_litert.errors import FramesOverflow, TextError
 
 from . import dsp
 from .bundle import Bundle, GraphRunner, frame_signature, token_signature
@@ -44,10 +44,6 @@ class Prepared:
     @property
     def frames(self) -> int:
         return int(self.asr.shape[1])
-
-
-class FramesOverflow(TextError):
-    """The predicted durations need more frames than the largest bucket holds."""
 
 
 class Engine:

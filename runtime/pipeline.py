@@ -17,10 +17,12 @@ from typing import Iterator
 
 import numpy as np
 
+from kokoro_litert.errors import FramesOverflow
+
 from . import dsp
 from .bundle import Bundle
 from .chunker import Chunk, split_text
-from .engine import Engine, FramesOverflow, Prepared, Utterance
+from .engine import Engine, Prepared, Utterance
 from .g2p import G2P
 from .timestamps import Word, refine, word_frames
 from .tokenizer import Tokenizer

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from kokoro_litert.runtime.chunker import split_text
-from kokoro_litert.runtime.engine import FramesOverflow, Prepared
+from kokoro_litert.errors import FramesOverflow
+from kokoro_litert.runtime.engine import Prepared
 from kokoro_litert.runtime.g2p import G2P
 from kokoro_litert.runtime.normalize import normalize_segment, segments
 from kokoro_litert.runtime.pipeline import Kokoro, merge_words

@@ -345,6 +345,7 @@ def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, b
                    "l_linear_weight": gen.m_source.l_linear.weight.detach().reshape(-1).tolist(),
                    "l_linear_bias": gen.m_source.l_linear.bias.detach().reshape(-1).tolist()},
         "versions": _versions(),
+        "gate": {"status": "not run"},  # parity.record_gate: passed / failed / skipped
     }
     with atomic_path(out_dir / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))

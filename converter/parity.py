@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from kokoro_litert.cache import atomic_path, sha256_file
 from kokoro_litert.errors import ConversionError, KokoroLiteRTError
 from kokoro_litert.runtime import dsp
-from kokoro_litert.runtime.bundle import Bundle
+from kokoro_litert.runtime.bundle import MANIFEST, Bundle
 from kokoro_litert.runtime.engine import Engine
 from kokoro_litert.runtime.g2p import G2P
 from kokoro_litert.runtime.tokenizer import BOUNDARY_ID, Tokenizer
@@ -49,6 +50,7 @@ GATE = {
     "int8": {"magspec_corr": 0.9, "logmel_db": 3.0, "durations_equal": 0.8, "max_abs": None, "aligned": True},
 }
 VOICE = "af_heart"
+PARITY = "parity.json"  # the gate's report, beside the manifest
 
 
 def held_out_ids(tokenizer: Tokenizer) -> list[int]:
@@ -264,7 +266,9 @@ def run_gate(bundle_dir: Path, kmodel, threads: int = 2, out=sys.stderr) -> dict
         problems.append(f"predictor: {report['durations_equal']:.3f} of token durations equal PyTorch's "
                         f"< {report['thresholds']['durations_equal']}")
     report["passed"] = not problems
-    (bundle.dir / "parity.json").write_text(json.dumps(report, indent=1))
+    with atomic_path(bundle.dir / PARITY) as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    record_gate(bundle.dir, "passed" if report["passed"] else "failed")
     print_table(results, out)
     if problems:
         raise ConversionError("parity gate failed:\n  " + "\n  ".join(problems))
@@ -275,11 +279,23 @@ def _graph_hashes(bundle: Bundle) -> dict[str, str]:
     return {name: entry["sha256"] for name, entry in bundle.manifest["graphs"].items()}
 
 
+def record_gate(bundle_dir: Path, status: str) -> None:
+    """Write the gate's outcome into the manifest: ``passed`` or ``failed`` (with parity.json's
+    sha256) or ``skipped`` (``build --skip-gate``; the runtime then warns on load)."""
+    path = Path(bundle_dir) / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["gate"] = {"status": status}
+    if status != "skipped":
+        manifest["gate"].update(file=PARITY, sha256=sha256_file(Path(bundle_dir) / PARITY))
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
+
+
 def gate_is_current(bundle_dir: Path) -> bool:
     """True when parity.json is a passed gate of exactly these graph files under these thresholds,
     so a rebuild that reused every graph from the cache need not run the gate again."""
     try:
-        report = json.loads((Path(bundle_dir) / "parity.json").read_text())
+        report = json.loads((Path(bundle_dir) / PARITY).read_text())
         bundle = Bundle(bundle_dir, verify=False)
     except (OSError, ValueError, KokoroLiteRTError):
         return False

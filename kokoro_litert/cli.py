@@ -82,7 +82,7 @@ def _cmd_build(args) -> None:
     with quiet_native_logs(args.verbose):  # torch/torchao/transformers print import-time noise
         from .converter.export import build_bundle, print_summary
         from .converter.graphs import strip_weight_norm
-        from .converter.parity import gate_is_current, run_gate
+        from .converter.parity import gate_is_current, record_gate, run_gate
         from .converter.weights import build_reference, load_checkpoint
     ckpt = load_checkpoint(args.weights, log=log)
     with quiet_native_logs(args.verbose):
@@ -92,8 +92,11 @@ def _cmd_build(args) -> None:
     print_summary(rows)
     log(f"bundle written: {out}")
     if args.skip_gate:
+        record_gate(out, "skipped")
+        log("parity gate skipped: the bundle is marked ungated and the runtime warns when it loads it")
         return
     if gate_is_current(out):
+        record_gate(out, "passed")
         log(f"parity gate already passed for these exact graphs: {out / 'parity.json'}")
         return
     with quiet_native_logs(args.verbose):

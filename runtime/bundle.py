@@ -22,6 +22,7 @@ import json
 import mmap
 import os
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,10 @@ class Bundle:
         for entry in entries:
             self._check_file(entry, verify)
         self._check_signatures()
+        gate = m.get("gate", {}).get("status") if isinstance(m.get("gate"), dict) else None
+        if gate in ("skipped", "failed"):
+            warnings.warn(f"{self.dir}: built with its parity gate {gate}: its audio has not been checked against "
+                          "PyTorch (rebuild without --skip-gate)", stacklevel=2)
 
     def _check_file(self, entry: dict, verify: bool) -> None:
         path = self.dir / entry["file"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 
 import pytest
 
@@ -37,6 +38,21 @@ def test_manifest_describes_the_graphs(real_bundle):
     assert len(m["vocab"]) == 114 and m["audio"]["sample_rate"] == 24000
     assert "af_heart" in m["voices"]["names"]
     Bundle(real_bundle)  # verifies sizes, sha256 and signatures
+
+
+def test_manifest_records_the_gate_and_an_ungated_bundle_warns(real_bundle, tmp_path):
+    from kokoro_litert.cache import sha256_file
+
+    m = json.loads((real_bundle / MANIFEST).read_text())
+    assert m["gate"] == {"status": "passed", "file": "parity.json", "sha256": sha256_file(real_bundle / "parity.json")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Bundle(real_bundle)  # a gated bundle loads silently
+    b = _copy_bundle(real_bundle, tmp_path / "b", copy={MANIFEST})
+    m["gate"] = {"status": "skipped"}  # what `build --skip-gate` records
+    (b / MANIFEST).write_text(json.dumps(m))
+    with pytest.warns(UserWarning, match="parity gate skipped"):
+        Bundle(b)
 
 
 def _copy_bundle(src, dst, copy=()):

@@ -184,7 +184,10 @@ def test_ctrl_c_then_resume(real_bundle, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "kokoro_litert.cli", "batch", str(jobs_file), "--out", str(out),
                              "--workers", "1", "--bundle", str(real_bundle)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a test run started in the background inherits SIGINT ignored, and Python
+                            # then installs no KeyboardInterrupt handler: give the child a terminal's default
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while not ((out / RESULTS).is_file() and (out / RESULTS).read_text().count("\n") >= 1):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()

@@ -249,18 +249,20 @@ def test_phonemize_into_a_closed_pipe_exits_quietly():
     assert "rc=0" in r.stderr, r.stderr
 
 
-def test_threads_zero_is_a_clear_error():
-    _one_error_line(cli("say", "Hello.", "--threads", "0", "-o", "/tmp/never.wav"), "--threads must be at least 1")
+def test_threads_zero_is_a_clear_error(tmp_path):
+    out = tmp_path / "never.wav"
+    _one_error_line(cli("say", "Hello.", "--threads", "0", "-o", str(out)), "--threads must be at least 1")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("target, message", [
     ("/proc/kokoro-test.wav", "cannot write"),
-    ("/nonexistent-dir/x.wav", "does not exist"),
-    ("/tmp", "is a directory"),
+    ("{tmp}/missing-dir/x.wav", "does not exist"),
+    ("{tmp}", "is a directory"),
 ])
-def test_unwritable_output_fails_before_loading_anything(target, message):
+def test_unwritable_output_fails_before_loading_anything(target, message, tmp_path):
     # the bundle does not exist either: the output is checked first, so its error is the one shown
-    _one_error_line(cli("say", "Hello.", "-o", target), message)
+    _one_error_line(cli("say", "Hello.", "-o", target.format(tmp=tmp_path)), message)
 
 
 def test_kokoro_rejects_zero_threads():

@@ -219,6 +219,9 @@ def scan(fp32_dir: Path, threads: int = 2, log=lambda line: print(line, file=sys
     """Choose every layer group's precision for the bundle in ``fp32_dir``; returns the record
     the manifest stores: ``{"plan": {graph: {group: precision}}, "groups": [...], "result": {...}}``."""
     groups = {g: {name: lg.weights for name, lg in layer_groups(fp32_dir / f"{g}.tflite").items()} for g in GRAPHS}
+    unnamed = [g for g in GRAPHS if not groups[g]]
+    if unnamed:  # a shipped bundle's graphs have their tensor names stripped: scan the converted ones
+        raise ValueError(f"{fp32_dir}: {', '.join(unnamed)} has no named layer groups (a stripped bundle graph?)")
     with tempfile.TemporaryDirectory(prefix="kokoro-scan-") as tmp, _scratch_xnnpack_cache(Path(tmp) / "cache"):
         work = Path(tmp)
         probe = Probe(fp32_dir, threads)

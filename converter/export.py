@@ -24,7 +24,7 @@ from kokoro_litert.buckets import BucketSpec
 from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError
 from kokoro_litert.native import quiet_native_logs
-from kokoro_litert.runtime.bundle import FORMAT_VERSION, GRAPHS, MANIFEST, frame_signature, token_signature
+from kokoro_litert.runtime.bundle import FORMAT_VERSION, GRAPHS, MANIFEST, METADATA_KEY, frame_signature, token_signature
 from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
 
 from . import graphs, masked, sources
@@ -224,11 +224,14 @@ def graph_entry(path: Path) -> dict:
             "signatures": _signature_table(path)}
 
 
-def strip_tensor_names(src: Path, dest: Path) -> None:
-    """``src`` without the names of its internal tensors. The exported names carry every op's module
-    path (what ``quantize.layer_groups`` reads) and are 10-25 % of a converted file (default fp32
-    bundle: 22 MB); the runtime needs only the signatures' own names, which stay. Bundles ship
-    stripped graphs; the graph cache keeps the named ones."""
+def finalize_graph(src: Path, dest: Path, metadata: dict) -> None:
+    """``src`` as it ships: without the names of its internal tensors, and with ``metadata`` (format,
+    graph, signatures, weights sha256) stored in the file under ``METADATA_KEY``, which
+    the runtime checks against the manifest on load. The exported names carry every op's module path
+    (what ``quantize.layer_groups`` reads) and are 10-25 % of a converted file (default fp32 bundle:
+    22 MB); the runtime needs only the signatures' own names, which stay. The graph cache keeps the
+    named files."""
+    from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(src)
@@ -238,6 +241,12 @@ def strip_tensor_names(src: Path, dest: Path) -> None:
         for t, tensor in enumerate(subgraph.tensors):
             if (s, t) not in keep:
                 tensor.name = None
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = METADATA_KEY, len(model.buffers) - 1
+    model.metadata = [m for m in model.metadata or [] if m.name != METADATA_KEY.encode()] + [entry]
     with atomic_path(dest) as tmp:
         flatbuffer_utils.write_model(model, tmp)
 
@@ -293,7 +302,8 @@ def build_bundle(
     for job in jobs:
         _place(cached[job.name], out_dir / f"{job.name}.tflite")
     bank = _voice_bank(ckpt)
-    _write_manifest(out_dir, ckpt, kmodel, spec, bank, "fp32", {})  # a complete fp32 bundle first
+    text = text_files(out_dir, log)
+    _write_manifest(out_dir, ckpt, kmodel, spec, bank, text, "fp32", {})  # a complete fp32 bundle first
 
     quantization, sources = {}, dict(cached)  # graph -> the named file its bundle graph comes from
     if precision != "fp32":
@@ -308,21 +318,39 @@ def build_bundle(
                 quantize_graph(cached[graph], sources[graph], plan, verbose)
         log(f"quantized to {precision} in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
-    for graph, src in sources.items():
-        stripped = src.with_name(f"{src.stem}-stripped.tflite")
-        if not stripped.is_file():
-            strip_tensor_names(src, stripped)
-        _place(stripped, out_dir / f"{graph}.tflite")
-    log(f"tensor names stripped in {time.perf_counter() - start:.0f} s")
-    _write_manifest(out_dir, ckpt, kmodel, spec, bank, precision, quantization)
+    for job in jobs:
+        meta = {"format": FORMAT_VERSION, "graph": job.name, "signatures": sorted(job.signatures),
+                "weights_sha256": ckpt.sha256}
+        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
+        final = sources[job.name].with_name(f"{sources[job.name].stem}-ship-{key}.tflite")
+        if not final.is_file():
+            finalize_graph(sources[job.name], final, meta)
+        _place(final, out_dir / f"{job.name}.tflite")
+    log(f"tensor names stripped and metadata written in {time.perf_counter() - start:.0f} s")
+    _write_manifest(out_dir, ckpt, kmodel, spec, bank, text, precision, quantization)
     manifest = json.loads((out_dir / MANIFEST).read_text())
     for graph, row in rows.items():
         row["bytes"] = manifest["graphs"][graph]["bytes"]
-    voices = manifest["voices"]
-    return [*rows.values(), {"file": voices["file"], "bytes": voices["bytes"], "buckets": [], "seconds": 0.0, "cached": False}]
+    others = [manifest["voices"], *manifest["text"].values()]
+    return [*rows.values(), *({"file": e["file"], "bytes": e["bytes"], "buckets": [], "seconds": 0.0, "cached": False}
+                              for e in others)]
 
 
-def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, bank: VoiceBank,
+def text_files(out_dir: Path, log=lambda line: None) -> dict:
+    """The files of the Java front-end (android_demo): misaki's lexicons in one compact file, and
+    the neural G2P graph that spells words the lexicons lack, each with its manifest entry."""
+    from .g2p_graph import export_g2p_graph
+    from .lexicon import FILE_NAME, export_lexicon
+
+    start = time.perf_counter()
+    text = {"lexicon": export_lexicon(out_dir / FILE_NAME), "g2p": export_g2p_graph(out_dir)}
+    for entry in text.values():
+        entry["bytes"] = (out_dir / entry["file"]).stat().st_size
+    log(f"lexicon and G2P graph written in {time.perf_counter() - start:.0f} s")
+    return text
+
+
+def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, bank: VoiceBank, text: dict,
                     precision: str, quantization: dict) -> None:
     (out_dir / MANIFEST).unlink(missing_ok=True)
     voices = out_dir / "voices.npz"
@@ -338,6 +366,7 @@ def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, b
         "graphs": {g: graph_entry(out_dir / f"{g}.tflite") for g in GRAPHS},
         "voices": {"file": voices.name, "bytes": voices.stat().st_size, "sha256": sha256_file(voices),
                    "names": bank.names(), "shape": [510, STYLE], "dtype": "float16" if precision in COMPACT else "float32"},
+        "text": text,
         "vocab": ckpt.config["vocab"],
         "audio": {"sample_rate": 24000, "n_fft": gen.post_n_fft, "hop": int(gen.stft.hop_length),
                   "samples_per_frame": 600, "source_frames_per_frame": graphs.source_frames_per_frame(kmodel)},

@@ -1,4 +1,4 @@
-"""``kokoro-litert``: weights, voices, build, say, phonemize, eval, bench, serve, batch.
+"""``kokoro-litert``: weights, voices, build, say, phonemize, export-android, eval, bench, serve, batch.
 
 Every expected failure is a typed error printed as one line with exit code 1; Ctrl-C exits 130
 without leaving half-written files (all outputs are written to a temporary name and renamed).
@@ -138,7 +138,7 @@ def _cmd_say(args) -> None:
 
         timestamps_format(args.timestamps)  # .json, .srt or .vtt, else a one-line error
         _check_writable(Path(args.timestamps))
-    tts = Kokoro(args.bundle, threads=args.threads)
+    tts = Kokoro(args.bundle, threads=args.threads, g2p_fallback=args.g2p_fallback)
     start = time.perf_counter()
     if args.stream:
         words = _stream_stdout(tts, text, args)
@@ -231,7 +231,7 @@ def _note_dropped(dropped) -> None:
         print(f"kokoro-litert: note: left out what cannot be spoken: {shown}", file=sys.stderr)
 
 
-def _front_end(bundle_dir):
+def _front_end(bundle_dir, g2p_fallback: str = "espeak"):
     """G2P, tokenizer and max tokens from a bundle's manifest (no graph is loaded); without a usable
     bundle, Kokoro's own vocab and the default buckets' largest token bucket, and a note saying so."""
     import json
@@ -242,18 +242,23 @@ def _front_end(bundle_dir):
     from .errors import BundleError
     from .runtime.bundle import Bundle
     from .runtime.g2p import G2P
+    from .runtime.pipeline import g2p_fallback_for
     from .runtime.tokenizer import Tokenizer
 
+    fallback = True
     try:
         bundle = Bundle(bundle_dir, verify=False)
         vocab, max_tokens, source, note = bundle.vocab, bundle.tokens[-1], str(bundle.dir), None
+        fallback = g2p_fallback_for(bundle, g2p_fallback)
     except (BundleError, KeyError, TypeError, ValueError, AttributeError, IndexError, struct.error) as e:
         # only the vocab and the token buckets are needed here: any unusable bundle falls back
         vocab = json.loads(resources.files("kokoro_litert.converter").joinpath("kokoro_config.json").read_text())["vocab"]
         max_tokens, source = load_spec("default").tokens[-1], None
         note = (f"kokoro-litert: note: no usable bundle ({e}); using Kokoro's vocab and the default buckets "
                 f"(max {max_tokens} tokens)")
-    return G2P(), Tokenizer(vocab), max_tokens, source, note
+        if g2p_fallback != "espeak":
+            raise
+    return G2P(fallback=fallback), Tokenizer(vocab), max_tokens, source, note
 
 
 def _cmd_phonemize(args) -> None:
@@ -262,7 +267,7 @@ def _cmd_phonemize(args) -> None:
     from .runtime.chunker import split_text
 
     text = _read_text(args)
-    g2p, tokenizer, max_tokens, source, note = _front_end(args.bundle)
+    g2p, tokenizer, max_tokens, source, note = _front_end(args.bundle, args.g2p_fallback)
     chunks = list(split_text(text, g2p, tokenizer, max_tokens))  # bad text: only its error line is printed
     if note:
         print(note, file=sys.stderr)
@@ -277,6 +282,34 @@ def _cmd_phonemize(args) -> None:
     _note_dropped(tuple(d for c in chunks for d in c.dropped))
 
 
+def _cmd_export_android(args) -> None:
+    """Copy what the Android app loads (every file the manifest lists, and the manifest) into one
+    folder, each file checked against its sha256, and print how to push it to a device."""
+    import shutil
+
+    from .cache import atomic_path
+    from .errors import BundleError
+    from .runtime.bundle import MANIFEST, Bundle
+
+    bundle = Bundle(args.bundle, verify=True)
+    if "text" not in bundle.manifest:
+        raise BundleError(f"{bundle.dir}: built before the Java front-end (no lexicon or G2P graph): rebuild it")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    m = bundle.manifest
+    files = [e["file"] for e in (*m["graphs"].values(), m["voices"], *m["text"].values())]
+    for name in files:  # the manifest last: a folder with a manifest is complete
+        with atomic_path(out / name) as tmp:
+            shutil.copyfile(bundle.dir / name, tmp)
+    with atomic_path(out / MANIFEST) as tmp:
+        shutil.copyfile(bundle.dir / MANIFEST, tmp)
+    size = sum((out / n).stat().st_size for n in files) / 1e6
+    print(f"{out}: {len(files) + 1} files, {size:.1f} MB ({m['precision']})\n"
+          f"push it to the app (its external files dir, read at start):\n"
+          f"  adb shell mkdir -p /sdcard/Android/data/dev.kokorolitert.demo/files/bundle\n"
+          f"  adb push {out}/. /sdcard/Android/data/dev.kokorolitert.demo/files/bundle/")
+
+
 def _cmd_bench(args) -> None:
     from .bench import main as bench_main
 
@@ -287,6 +320,11 @@ def _cmd_eval(args) -> None:
     from .evaluate import main as eval_main
 
     eval_main(args)
+
+
+G2P_FALLBACK = dict(choices=["espeak", "graph"], default="espeak",
+                    help="how words missing from the lexicons are spelled: espeak-ng (default) or the bundle's "
+                         "neural G2P graph (what the Android app uses)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
                         ".srt or .vtt (cues of a few words); with -o or --stream")
     s.add_argument("--bundle")
     s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--g2p-fallback", **G2P_FALLBACK)
     s.set_defaults(func=_cmd_say)
 
     ph = sub.add_parser("phonemize", help="show the normalised text, phonemes, tokens and pause of each chunk (no audio)")
@@ -340,7 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--file", help="read the text from this file")
     ph.add_argument("--json", action="store_true", help="one JSON object: bundle, max_tokens and the chunks")
     ph.add_argument("--bundle", help="bundle whose vocab and token buckets to use (default: the cache's default bundle)")
+    ph.add_argument("--g2p-fallback", **G2P_FALLBACK)
     ph.set_defaults(func=_cmd_phonemize)
+
+    ea = sub.add_parser("export-android", help="copy a bundle into the folder the Android app loads, and print the adb push steps")
+    ea.add_argument("--out", required=True, help="folder to write (created)")
+    ea.add_argument("--bundle", help="bundle to export (default: the cache's default bundle)")
+    ea.set_defaults(func=_cmd_export_android)
 
     bench = sub.add_parser("bench", help="LiteRT bundles vs PyTorch vs onnxruntime: speed, memory, startup")
     from .bench import add_arguments as bench_arguments

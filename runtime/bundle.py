@@ -33,9 +33,12 @@ from kokoro_litert.cache import cache_dir, sha256_file
 from kokoro_litert.errors import BundleError
 from kokoro_litert.native import quiet_at_exit, quiet_native_logs
 
+from . import dsp
+
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 GRAPHS = ("predictor", "prosody", "vocoder")
+METADATA_KEY = "kokoro_litert"  # each shipped .tflite's own record: format, graph, signatures, weights sha256
 
 
 def default_bundle_dir() -> Path:
@@ -76,7 +79,16 @@ class Bundle:
             self.samples_per_frame: int = int(m["audio"]["samples_per_frame"])
             self.source_frames_per_frame: int = int(m["audio"]["source_frames_per_frame"])
             self.source = m["source"]
-            entries = [m["graphs"][g] for g in GRAPHS] + [m["voices"]]
+            self.n_fft, self.hop = int(m["audio"]["n_fft"]), int(m["audio"]["hop"])
+            for key in ("sine_amp", "noise_std", "voiced_threshold"):
+                float(self.source[key])
+            # what the host DSP (dsp.py) implements; the rest of the constants are read from here
+            if not len(self.source["l_linear_weight"]) == int(self.source["harmonics"]) + 1 == dsp.N_HARMONICS or \
+                    self.samples_per_frame != 2 * dsp.UPSAMPLE_SCALE:
+                raise ValueError(f"harmonics {self.source['harmonics']} / samples_per_frame {self.samples_per_frame} "
+                                 f"are not Kokoro-82M's ({dsp.N_HARMONICS - 1} / {2 * dsp.UPSAMPLE_SCALE})")
+            self.weights_sha256: str = m["model"]["weights_sha256"]
+            entries = [m["graphs"][g] for g in GRAPHS] + [m["voices"]] + list(m.get("text", {}).values())
             for entry in entries:
                 if not isinstance(entry.get("file"), str) or not isinstance(entry.get("bytes"), int):
                     raise TypeError(f"file entry {entry!r} needs a 'file' name and a 'bytes' count")
@@ -110,12 +122,18 @@ class Bundle:
             if not isinstance(listed, dict):
                 raise BundleError(f"{self.dir / MANIFEST}: malformed manifest (graphs.{graph}.signatures must be an object)")
             listed = set(listed)
-            actual = set(signature_keys(self.path(graph)))
+            keys, meta = graph_info(self.path(graph))
+            actual = set(keys)
             if listed != expected[graph] or actual != expected[graph]:
                 raise BundleError(
                     f"{self.path(graph)}: signatures {sorted(actual)} / manifest {sorted(listed)} "
                     f"do not match the manifest's buckets {sorted(expected[graph])}"
                 )
+            want = {"format": FORMAT_VERSION, "graph": graph, "signatures": sorted(expected[graph]),
+                    "weights_sha256": self.weights_sha256}
+            if meta is None or {k: meta.get(k) for k in want} != want:
+                raise BundleError(f"{self.path(graph)}: its own metadata {meta} does not match the manifest {want} "
+                                  "(a graph from another build or bundle format)")
 
     def path(self, graph: str) -> Path:
         return self.dir / self.manifest["graphs"][graph]["file"]
@@ -138,9 +156,10 @@ def _sizes(values) -> list[int]:
     return sorted(values)
 
 
-def signature_keys(path: Path) -> list[str]:
-    """The signature names stored in a .tflite file, read from its flatbuffer without compiling it.
-    A file that is not a readable .tflite flatbuffer (empty, truncated, garbage) is a BundleError."""
+def graph_info(path: Path) -> tuple[list[str], dict | None]:
+    """The signature names stored in a .tflite file and its ``METADATA_KEY`` record (None when
+    absent), read from its flatbuffer without compiling it. A file that is not a readable .tflite
+    flatbuffer (empty, truncated, garbage) is a BundleError."""
     import struct
 
     from ai_edge_litert import schema_py_generated as schema
@@ -153,7 +172,12 @@ def signature_keys(path: Path) -> list[str]:
                 if buf[4:8] != b"TFL3":
                     raise BundleError(f"{path}: not a .tflite file (no TFL3 identifier)")
                 model = schema.Model.GetRootAs(buf, 0)
-                return [model.SignatureDefs(i).SignatureKey().decode() for i in range(model.SignatureDefsLength())]
+                keys = [model.SignatureDefs(i).SignatureKey().decode() for i in range(model.SignatureDefsLength())]
+                meta = None
+                for i in range(model.MetadataLength()):
+                    if model.Metadata(i).Name() == METADATA_KEY.encode():
+                        meta = json.loads(model.Buffers(model.Metadata(i).Buffer()).DataAsNumpy().tobytes())
+                return keys, meta
     except (struct.error, IndexError, ValueError, UnicodeDecodeError, AttributeError) as e:
         raise BundleError(f"{path}: unreadable .tflite flatbuffer ({type(e).__name__}: {e})") from None
 

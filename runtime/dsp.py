@@ -164,6 +164,9 @@ def sine_source(
     *,
     semantics: str = "float64",
     return_uv: bool = False,
+    sine_amp: float = SINE_AMP,
+    noise_std: float = NOISE_STD,
+    voiced_threshold: float = VOICED_THRESHOLD,
 ):
     """Kokoro's harmonic excitation ``tanh(l_linear(SineGen(f0_upsamp(F0))))``.
 
@@ -238,14 +241,14 @@ def sine_source(
         arg *= np.float32(2.0 * np.pi)
         sines = np.sin(arg).astype(np.float64)
     # 5. uv and noise (per frame, broadcast over the frame's 300 samples)
-    uv_f = f0 > VOICED_THRESHOLD
+    uv_f = f0 > voiced_threshold
     sines = sines.reshape(n, scale, N_HARMONICS)
-    sines *= (SINE_AMP * uv_f)[:, None, None]
+    sines *= (sine_amp * uv_f)[:, None, None]
     if noise is not None:
         nz = np.asarray(noise.noise)
         if nz.size != n_samples * N_HARMONICS:
             raise ValueError(f"noise has shape {nz.shape}, need (1, {n_samples}, {N_HARMONICS})")
-        amp_f = np.where(uv_f, NOISE_STD, SINE_AMP / 3.0)
+        amp_f = np.where(uv_f, noise_std, sine_amp / 3.0)
         if semantics == "torch32":
             amp_f = amp_f.astype(np.float32).astype(np.float64)
         sines += amp_f[:, None, None] * nz.reshape(n, scale, N_HARMONICS)

@@ -52,9 +52,10 @@ class Engine:
         self.predictor = GraphRunner(bundle, "predictor", threads)
         self.prosody = GraphRunner(bundle, "prosody", threads)
         self.vocoder = GraphRunner(bundle, "vocoder", threads)
-        src = bundle.source
+        src = bundle.source  # the source and STFT constants come from the manifest
         self.l_weight = np.asarray(src["l_linear_weight"], np.float32)
         self.l_bias = np.asarray(src["l_linear_bias"], np.float32)
+        self.source_params = {k: float(src[k]) for k in ("sine_amp", "noise_std", "voiced_threshold")}
 
     def predict(self, input_ids: list[int], style: np.ndarray) -> dict[str, np.ndarray]:
         """input_ids include the boundary tokens; returns durations [n], d [n, 640], t_en [512, n]."""
@@ -88,8 +89,8 @@ class Engine:
 
     def source_stft(self, f0: np.ndarray, noise: dsp.SourceNoise | None) -> np.ndarray:
         """The hn-NSF excitation for f0 [2*frames] and its STFT as [22, 120*frames + 1]."""
-        excitation = dsp.sine_source(f0, self.l_weight, self.l_bias, noise)
-        magnitude, phase = dsp.stft(excitation)
+        excitation = dsp.sine_source(f0, self.l_weight, self.l_bias, noise, **self.source_params)
+        magnitude, phase = dsp.stft(excitation, self.bundle.n_fft, self.bundle.hop)
         return np.concatenate([magnitude, phase], axis=0)
 
     def vocode(self, asr: np.ndarray, f0: np.ndarray, n: np.ndarray, source: np.ndarray, style: np.ndarray,

@@ -34,7 +34,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Optional
+from typing import Callable, Optional, Union
 
 from .heteronyms import HETERONYMS, LEAD_METAL, LEAD_METAL_KEY
 from .heteronyms import tag as heteronym_tag
@@ -126,13 +126,14 @@ class _Ctx:
 class G2P:
     """Lexicon-first English G2P producing Kokoro (misaki, US) phonemes.
 
-    ``G2P(fallback=True)``: words missing from the lexicons go to espeak-ng; with ``fallback=False``
-    they are dropped (``unk`` is emitted instead, default empty).
+    ``fallback`` spells the words missing from the lexicons: ``True`` espeak-ng, or any callable
+    word -> phonemes or None (the bundle's neural G2P graph, ``g2p_graph.GraphFallback``, which the
+    Android app uses too); with ``False`` they are dropped (``unk`` is emitted instead, default empty).
     """
 
-    def __init__(self, fallback: bool = True, unk: str = ""):
+    def __init__(self, fallback: Union[bool, Callable[[str], Optional[str]]] = True, unk: str = ""):
         self.golds, self.silvers = _load_lexicon()
-        self.use_fallback = fallback
+        self.fallback = _espeak_word if fallback is True else (fallback or None)
         self.unk = unk
 
     # ---- public --------------------------------------------------------------------------------
@@ -383,11 +384,9 @@ class G2P:
                 return ps
         return None
 
-    # ---- espeak-ng fallback ----------------------------------------------------------------------
+    # ---- fallback ----------------------------------------------------------------------
     def _fallback(self, word: str) -> Optional[str]:
-        if not self.use_fallback:
-            return None
-        return _espeak_word(word)
+        return self.fallback(word) if self.fallback else None
 
 
 _SENTENCE_END = frozenset(".!?…")

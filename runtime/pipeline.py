@@ -17,13 +17,14 @@ from typing import Iterator
 
 import numpy as np
 
-from kokoro_litert.errors import FramesOverflow
+from kokoro_litert.errors import BundleError, FramesOverflow
 
 from . import dsp
 from .bundle import Bundle
 from .chunker import Chunk, split_text
 from .engine import Engine, Prepared, Utterance
 from .g2p import G2P
+from .g2p_graph import GraphFallback
 from .timestamps import Word, refine, word_frames
 from .tokenizer import Tokenizer
 from .voices import VoiceBank, load_npz, style_for
@@ -189,14 +190,29 @@ def _crossfade(n: int) -> tuple[np.ndarray, np.ndarray]:
     return (1.0 - fade_in).astype(np.float32), fade_in
 
 
+def g2p_fallback_for(bundle: Bundle, name: str):
+    """The ``G2P(fallback=...)`` for ``--g2p-fallback NAME``."""
+    if name == "espeak":
+        return True
+    if name != "graph":
+        raise ValueError(f"g2p fallback must be 'espeak' or 'graph', not {name!r}")
+    entry = bundle.manifest.get("text", {}).get("g2p")
+    if entry is None:
+        raise BundleError(f"{bundle.dir}: no G2P graph in this bundle (built before it existed): rebuild it")
+    return GraphFallback(bundle.dir / entry["file"], entry).phonemes
+
+
 class Kokoro:
-    def __init__(self, bundle_dir: str | os.PathLike | None = None, threads: int = 2, verify: bool = True):
+    def __init__(self, bundle_dir: str | os.PathLike | None = None, threads: int = 2, verify: bool = True,
+                 g2p_fallback: str = "espeak"):
+        """``g2p_fallback`` spells words the lexicons lack: ``"espeak"`` (espeak-ng) or ``"graph"``
+        (the bundle's neural G2P graph, what the Android app uses, so both speak alike)."""
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.bundle = Bundle(bundle_dir, verify=verify)
         self.engine = Engine(self.bundle, threads=threads)
         self.tokenizer = Tokenizer(self.bundle.vocab)
-        self.g2p = G2P()
+        self.g2p = G2P(fallback=g2p_fallback_for(self.bundle, g2p_fallback))
         self.voices: VoiceBank = load_npz(self.bundle.voices_path)
         self.sample_rate = self.bundle.sample_rate
 

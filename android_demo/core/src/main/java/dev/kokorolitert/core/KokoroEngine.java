@@ -27,8 +27,15 @@ public final class KokoroEngine {
     }
 
     /** Too many tokens or frames for the bundle's largest bucket (split the text into shorter chunks). */
-    public static final class BucketOverflow extends IllegalArgumentException {
+    public static class BucketOverflow extends IllegalArgumentException {
         public BucketOverflow(String msg) {
+            super(msg);
+        }
+    }
+
+    /** More frames than the largest frame bucket: the chunk must be split between words. */
+    public static final class FramesOverflow extends BucketOverflow {
+        public FramesOverflow(String msg) {
             super(msg);
         }
     }
@@ -92,9 +99,9 @@ public final class KokoroEngine {
         int[] durations = Dsp.durationsToFrames(durF, speed);
         int frames = Dsp.sum(durations);
         int size = manifest.pickFrames(frames, "vocoder");
-        if (size < 0) throw new BucketOverflow(frames + " frames do not fit the largest frame bucket (" + last(manifest.frameBuckets) + ")");
+        if (size < 0) throw new FramesOverflow(frames + " frames do not fit the largest frame bucket (" + last(manifest.frameBuckets) + ")");
         int pSize = manifest.pickFrames(frames, "prosody");
-        if (pSize < 0) throw new BucketOverflow(frames + " frames do not fit the largest prosody bucket (" + last(manifest.prosodyFrameBuckets) + ")");
+        if (pSize < 0) throw new FramesOverflow(frames + " frames do not fit the largest prosody bucket (" + last(manifest.prosodyFrameBuckets) + ")");
         int[] idx = Dsp.alignmentIndex(durations);
         float[] dFrames = new float[pSize * dDim];   // [1, pSize, 640], zero padded
         float[] asr = new float[encDim * size];      // [1, 512, size], zero padded

@@ -11,12 +11,43 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bundle's manifest.json (format 1), the same fields runtime/bundle.py reads.
- * File integrity (sizes, sha256) is the Python runtime's job at build/verify time; the app
- * trusts the files it ships in its assets.
+ * The bundle's manifest.json (format 1), the same fields runtime/bundle.py reads, plus the text
+ * section the Java front-end needs: the lexicon file and the neural G2P graph (written by
+ * converter/export.py). {@link #files} lists every file with its size and sha256 for
+ * {@link Kokoro#open} to check.
  */
 public final class Manifest {
     public static final int FORMAT_VERSION = 1;
+    public static final String FILE = "manifest.json";
+
+    /** A bundle file as the manifest lists it. */
+    public static final class FileEntry {
+        public final String name, sha256;
+        public final long bytes;
+
+        FileEntry(Map<String, Object> entry, String what) {
+            name = Json.str(entry.get("file"), what + ".file");
+            sha256 = Json.str(entry.get("sha256"), what + ".sha256");
+            Object b = entry.get("bytes");
+            if (!(b instanceof Long)) throw new IllegalArgumentException("manifest: " + what + ".bytes is not an integer");
+            bytes = (Long) b;
+        }
+    }
+
+    /** The neural G2P fallback graph: its signature and vocabularies (runtime/g2p_graph.py). */
+    public static final class G2pGraph {
+        public final String signature;
+        public final String[] letters, phonemes;
+        public final int maxLetters, maxPhonemes;
+
+        G2pGraph(Map<String, Object> e) {
+            signature = Json.str(e.get("signature"), "text.g2p.signature");
+            letters = strings(Json.arr(e.get("letters"), "text.g2p.letters"), "text.g2p.letters");
+            phonemes = strings(Json.arr(e.get("phonemes"), "text.g2p.phonemes"), "text.g2p.phonemes");
+            maxLetters = Json.integer(e.get("max_letters"), "text.g2p.max_letters");
+            maxPhonemes = Json.integer(e.get("max_phonemes"), "text.g2p.max_phonemes");
+        }
+    }
 
     public final int[] tokenBuckets;   // sorted
     public final int[] frameBuckets;   // sorted; the vocoder's frame buckets
@@ -32,6 +63,12 @@ public final class Manifest {
     public final Map<String, String> graphFiles;
     public final String voicesFile;
     public final List<String> voiceNames;
+    /** The lexicon file (converter/lexicon.py), null in a bundle built before the Java front-end. */
+    public final String lexiconFile;
+    /** The neural G2P fallback graph, also in {@link #graphFiles} as "g2p"; null when absent. */
+    public final G2pGraph g2pGraph;
+    /** Every file of the bundle: graphs, voices, lexicon. */
+    public final List<FileEntry> files;
     public final Map<String, Object> raw;
 
     public Manifest(String json) {
@@ -78,22 +115,52 @@ public final class Manifest {
             throw new IllegalArgumentException("manifest: audio parameters differ from Kokoro-82M's (24 kHz, n_fft 20, hop 5)");
 
         Map<String, String> g = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : Json.obj(raw.get("graphs"), "graphs").entrySet())
-            g.put(e.getKey(), Json.str(Json.obj(e.getValue(), "graphs." + e.getKey()).get("file"), "graphs." + e.getKey() + ".file"));
-        graphFiles = Collections.unmodifiableMap(g);
+        List<FileEntry> fs = new ArrayList<>();
+        for (Map.Entry<String, Object> e : Json.obj(raw.get("graphs"), "graphs").entrySet()) {
+            FileEntry f = new FileEntry(Json.obj(e.getValue(), "graphs." + e.getKey()), "graphs." + e.getKey());
+            g.put(e.getKey(), f.name);
+            fs.add(f);
+        }
 
         Map<String, Object> voices = Json.obj(raw.get("voices"), "voices");
+        fs.add(new FileEntry(voices, "voices"));
         voicesFile = Json.str(voices.get("file"), "voices.file");
         List<String> names = new ArrayList<>();
         for (Object o : Json.arr(voices.get("names"), "voices.names")) names.add(Json.str(o, "voices.names"));
         voiceNames = Collections.unmodifiableList(names);
+
+        Map<String, Object> text = raw.containsKey("text") ? Json.obj(raw.get("text"), "text") : Collections.emptyMap();
+        if (text.containsKey("lexicon")) {
+            FileEntry lex = new FileEntry(Json.obj(text.get("lexicon"), "text.lexicon"), "text.lexicon");
+            fs.add(lex);
+            lexiconFile = lex.name;
+        } else {
+            lexiconFile = null;
+        }
+        if (text.containsKey("g2p")) {
+            Map<String, Object> e = Json.obj(text.get("g2p"), "text.g2p");
+            FileEntry f = new FileEntry(e, "text.g2p");
+            fs.add(f);
+            g.put("g2p", f.name);
+            g2pGraph = new G2pGraph(e);
+        } else {
+            g2pGraph = null;
+        }
+        graphFiles = Collections.unmodifiableMap(g);
+        files = Collections.unmodifiableList(fs);
+    }
+
+    private static String[] strings(List<Object> list, String what) {
+        String[] a = new String[list.size()];
+        for (int i = 0; i < a.length; i++) a[i] = Json.str(list.get(i), what);
+        return a;
     }
 
     public static Manifest read(InputStream in) throws IOException {
         return new Manifest(new String(readAll(in), StandardCharsets.UTF_8));
     }
 
-    static byte[] readAll(InputStream in) throws IOException {
+    public static byte[] readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[1 << 16];
         int n;

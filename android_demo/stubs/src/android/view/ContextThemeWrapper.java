@@ -1,0 +1,12 @@
+// Compile-only stub of the public Android SDK API (tests/test_android_app.py); never packaged:
+// the real build compiles against android.jar. Only the members the app uses, with their SDK signatures.
+package android.view;
+
+import android.content.ContextWrapper;
+
+public class ContextThemeWrapper extends ContextWrapper {
+    public ContextThemeWrapper() {
+        super(null);
+        throw new UnsupportedOperationException();
+    }
+}

@@ -1,0 +1,21 @@
+// Compile-only stub of the public Android SDK API (tests/test_android_app.py); never packaged:
+// the real build compiles against android.jar. Only the members the app uses, with their SDK signatures.
+package android.widget;
+
+import android.content.Context;
+import android.view.ViewGroup;
+
+public abstract class AdapterView<T extends Adapter> extends ViewGroup {
+    public AdapterView(Context context) {
+        super(context);
+        throw new UnsupportedOperationException();
+    }
+
+    public abstract void setAdapter(T adapter);
+
+    public abstract void setSelection(int position);
+
+    public Object getSelectedItem() {
+        throw new UnsupportedOperationException();
+    }
+}

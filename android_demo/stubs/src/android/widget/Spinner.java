@@ -1,0 +1,12 @@
+// Compile-only stub of the public Android SDK API (tests/test_android_app.py); never packaged:
+// the real build compiles against android.jar. Only the members the app uses, with their SDK signatures.
+package android.widget;
+
+import android.content.Context;
+
+public class Spinner extends AbsSpinner {
+    public Spinner(Context context) {
+        super(context);
+        throw new UnsupportedOperationException();
+    }
+}

@@ -172,3 +172,29 @@ def test_speak_cli_reads_stdin_and_fails_cleanly(real_bundle, tmp_path):
         lines = r.stderr.strip().splitlines()
         assert r.returncode != 0 and len(lines) == 1 and lines[0].startswith("error:"), (what, r.stderr)
         assert not bad.exists() and not list(tmp_path.glob(".speak-*"))
+
+
+@pytest.mark.real
+def test_speak_cli_is_intelligible(real_bundle, tmp_path):
+    """What the desktop CLI (the app's code path) says, as Whisper-base hears it."""
+    from faster_whisper import WhisperModel
+    from scipy.signal import resample_poly
+
+    from kokoro_litert.evaluate import WHISPER_COMPUTE, score_transcript, whisper_model
+
+    _tools()
+    text = ("The museum opens at nine on Saturdays. Tickets cost twelve dollars, "
+            "and children under five get in for free.")
+    out = tmp_path / "heard.wav"
+    env = {**os.environ, "KOKORO_LITERT_LIB": str(_lib_litert())}
+    r = subprocess.run([str(DEMO / "speak"), "--bundle", str(real_bundle), "-o", str(out), "--seed", "3", text],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    audio, sr = sf.read(out, dtype="float32")
+    model = WhisperModel(whisper_model(), device="cpu", compute_type=WHISPER_COMPUTE, cpu_threads=2)
+    segs, _ = model.transcribe(resample_poly(audio, 2, 3).astype(np.float32), language="en", beam_size=5,
+                               temperature=0.0, condition_on_previous_text=False)
+    heard = " ".join(s.text for s in segs)
+    score = score_transcript(text, heard)
+    print(f"\nWhisper heard: {heard!r}: WER {score['wer']:.3f}")
+    assert score["wer"] <= 0.1, heard

@@ -25,6 +25,7 @@ from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError
 from kokoro_litert.native import quiet_native_logs
 from kokoro_litert.runtime.bundle import FORMAT_VERSION, GRAPHS, MANIFEST, METADATA_KEY, frame_signature, token_signature
+from kokoro_litert.runtime.manifest import write as write_manifest
 from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
 
 from . import graphs, masked, sources
@@ -376,8 +377,7 @@ def _write_manifest(out_dir: Path, ckpt: Checkpoint, kmodel, spec: BucketSpec, b
         "versions": _versions(),
         "gate": {"status": "not run"},  # parity.record_gate: passed / failed / skipped
     }
-    with atomic_path(out_dir / MANIFEST) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=1))
+    write_manifest(out_dir / MANIFEST, manifest)
 
 
 def print_summary(rows: list[dict], out=sys.stderr) -> None:

@@ -5,10 +5,11 @@
 Word sets (shipped next to this file; ``--regenerate`` rebuilds them from CMUdict):
 
 * ``g2p_heldout_words.txt``: words that misaki's US lexicons spell (``us_gold`` / ``us_silver``) but
-  that CMUdict lacks, so g2p-en's model never saw them in training. Scored against the lexicon's
-  own entry: the best stand-in we have for words that are in no lexicon at all.
-* ``g2p_cmu_words.txt``: gold-lexicon words CMUdict has (the model's training data), for reference.
-  Disjoint from the words ``--mapping`` scores the refinement rules on (see ``TUNING_SEED``).
+  that CMUdict lacks. Scored against the lexicon's own entry: the best stand-in we have for words
+  that are in no lexicon at all. ``g2p_train`` removes them from its training data.
+* ``g2p_cmu_words.txt``: gold-lexicon words CMUdict has, for reference (also removed from
+  ``g2p_train``'s data; they were the training data of the earlier g2p-en graph). Disjoint from the
+  words ``--mapping`` scores the refinement rules on (see ``TUNING_SEED``).
 
 Scoring: phoneme error rate = Levenshtein distance over Kokoro tokens (one token per character:
 Kokoro's tokenizer reads the phoneme string character by character, so ``A`` (eɪ) and ``ɹ`` are one
@@ -17,8 +18,13 @@ token each, ``ɜɹ`` two) divided by the reference's token count. ``PER`` counts
 through the G2P's final ɾ -> T, ʔ -> t (Kokoro v1.0 spelling), as ``runtime/g2p.py`` outputs them.
 
 The graph runs through LiteRT (``runtime/g2p_graph.GraphFallback``); espeak-ng through misaki's
-``EspeakFallback`` exactly as ``runtime/g2p.py``'s ``_espeak_word``. The graph's rows are also given
-without each of ``runtime/g2p_graph.RULES`` (and without any) to show what every refinement buys.
+``EspeakFallback`` exactly as ``runtime/g2p.py``'s ``_espeak_word``. The graph's refinements are
+the ones its manifest entry lists (``"rules"``; all of ``runtime/g2p_graph.RULES`` when the key is
+missing, as for the g2p-en graph); when it lists some, the rows are also given without each of them
+(and without any) to show what every refinement buys. The bundle's graph lists none.
+
+``--mapping`` scores CMUdict's own ARPAbet pronunciations mapped to misaki symbols
+(``arpabet_to_misaki``) with and without each refinement rule.
 """
 
 from __future__ import annotations
@@ -140,13 +146,39 @@ def regenerate(directory: Path) -> None:
     (directory / CMU_FILE).write_text(header + "\n".join(reference) + "\n", encoding="utf-8")
 
 
+# ARPAbet -> Kokoro's misaki symbols (US). Stress 1/2 -> ˈ/ˌ written just before the vowel, as misaki
+# does (dˈɑktəɹ); AH and ER have their own reduced symbols when unstressed.
+VOWELS = {"AA": "ɑ", "AE": "æ", "AO": "ɔ", "AW": "W", "AY": "I", "EH": "ɛ", "EY": "A", "IH": "ɪ",
+          "IY": "i", "OW": "O", "OY": "Y", "UH": "ʊ", "UW": "u"}
+REDUCED = {"AH": ("ʌ", "ə"), "ER": ("ɜɹ", "əɹ")}  # (stressed, unstressed)
+CONSONANTS = {"B": "b", "CH": "ʧ", "D": "d", "DH": "ð", "F": "f", "G": "ɡ", "HH": "h", "JH": "ʤ", "K": "k",
+              "L": "l", "M": "m", "N": "n", "NG": "ŋ", "P": "p", "R": "ɹ", "S": "s", "SH": "ʃ", "T": "t",
+              "TH": "θ", "V": "v", "W": "w", "Y": "j", "Z": "z", "ZH": "ʒ"}
+STRESS_MARKS = {"1": "ˈ", "2": "ˌ"}
+
+
+def arpabet_to_misaki(token: str) -> str:
+    """One ARPAbet token (``AH1``, ``T``; special tokens give "") -> misaki symbols (``ˈʌ``, ``t``)."""
+    if token.startswith("<"):
+        return ""
+    if token in CONSONANTS:
+        return CONSONANTS[token]
+    base, stress = (token[:-1], token[-1]) if token[-1].isdigit() else (token, "")
+    mark = STRESS_MARKS.get(stress, "")
+    if base in REDUCED:
+        return mark + REDUCED[base][0 if mark else 1]
+    if base not in VOWELS:
+        raise KeyError(f"unknown ARPAbet token {token!r}")
+    return mark + VOWELS[base]
+
+
+
+
 def mapping_report(out=sys.stdout) -> dict:
     """The ARPAbet -> misaki mapping alone, on CMUdict's own pronunciations (first variant, as g2p-en
     uses) of the tuning words, against the gold lexicon: the ceiling the graph could reach, and what
     each refinement rule buys there."""
     from kokoro_litert.runtime.g2p_graph import RULES, refine
-
-    from .g2p_graph import arpabet_to_misaki
 
     lex = lexicon()
     cmu = _cmudict()
@@ -241,10 +273,11 @@ def graph_fallback(graph: Optional[str], threads: int = 1):
 
 def evaluate(words_by_set: dict[str, list[str]], graph: Optional[str] = None, espeak: bool = True,
              threads: int = 1, log=lambda line: print(line, file=sys.stderr)) -> dict:
-    from kokoro_litert.runtime.g2p_graph import RULES, refine
+    from kokoro_litert.runtime.g2p_graph import refine
 
     lex = lexicon()
     fb, entry = graph_fallback(graph, threads)
+    rules = fb.rules  # what the entry lists
     spell_espeak = espeak_fallback() if espeak else None
     fb.run_ids("warmup")
     result: dict = {"graph": {"bytes": entry.get("bytes"), "sha256": entry.get("sha256")}, "sets": {}}
@@ -266,10 +299,11 @@ def evaluate(words_by_set: dict[str, list[str]], graph: Optional[str] = None, es
         def spelled(rules):
             return [None if r is None else "".join("".join(refine(t, rules)) for t in r) or None for r in raw]
 
-        rows = {"graph": score(list(zip(spelled(RULES), refs))),
-                "graph (no refinements)": score(list(zip(spelled(()), refs)))}
-        for rule in RULES:
-            rows[f"graph without {rule}"] = score(list(zip(spelled(tuple(r for r in RULES if r != rule)), refs)))
+        rows = {"graph": score(list(zip(spelled(rules), refs)))}
+        if rules:
+            rows["graph (no refinements)"] = score(list(zip(spelled(()), refs)))
+            for rule in rules:
+                rows[f"graph without {rule}"] = score(list(zip(spelled(tuple(r for r in rules if r != rule)), refs)))
         if spell_espeak is not None:
             start = time.perf_counter()
             hyps = [spell_espeak(w) for w in words]
@@ -279,7 +313,8 @@ def evaluate(words_by_set: dict[str, list[str]], graph: Optional[str] = None, es
         if len(sources) > 1:  # held-out: gold and silver apart too
             for src in sources:
                 idx = [i for i, w in enumerate(words) if lex[w][0] == src]
-                sub = {"graph": score([(spelled(RULES)[i], refs[i]) for i in idx])}
+                hyps = spelled(rules)
+                sub = {"graph": score([(hyps[i], refs[i]) for i in idx])}
                 if spell_espeak is not None:
                     sub["espeak-ng (misaki EspeakFallback)"] = score([(spell_espeak(words[i]), refs[i]) for i in idx])
                 rows.update({f"{k} [{src} only]": v for k, v in sub.items()})

@@ -22,6 +22,8 @@ from kokoro_litert.cache import atomic_path, sha256_file
 from kokoro_litert.errors import ConversionError, KokoroLiteRTError
 from kokoro_litert.runtime import dsp
 from kokoro_litert.runtime.bundle import MANIFEST, Bundle
+from kokoro_litert.runtime.manifest import read as read_manifest
+from kokoro_litert.runtime.manifest import write as write_manifest
 from kokoro_litert.runtime.engine import Engine
 from kokoro_litert.runtime.g2p import G2P
 from kokoro_litert.runtime.tokenizer import BOUNDARY_ID, Tokenizer
@@ -283,12 +285,11 @@ def record_gate(bundle_dir: Path, status: str) -> None:
     """Write the gate's outcome into the manifest: ``passed`` or ``failed`` (with parity.json's
     sha256) or ``skipped`` (``build --skip-gate``; the runtime then warns on load)."""
     path = Path(bundle_dir) / MANIFEST
-    manifest = json.loads(path.read_text())
+    manifest = read_manifest(path)
     manifest["gate"] = {"status": status}
     if status != "skipped":
         manifest["gate"].update(file=PARITY, sha256=sha256_file(Path(bundle_dir) / PARITY))
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=1))
+    write_manifest(path, manifest)
 
 
 def gate_is_current(bundle_dir: Path) -> bool:

@@ -41,7 +41,9 @@ import numpy as np
 from tqdm import tqdm
 
 from kokoro_litert.cache import sha256_file
-from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner
+from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner, graph_info
+from kokoro_litert.runtime.manifest import read as read_manifest
+from kokoro_litert.runtime.manifest import write as write_manifest
 from kokoro_litert.runtime import dsp
 from kokoro_litert.runtime.engine import Engine
 from kokoro_litert.runtime.g2p import G2P
@@ -132,18 +134,21 @@ class Probe:
 
 def variant_bundle(base: Path, dest: Path, graph_files: dict[str, Path]) -> Path:
     """A bundle in ``dest`` that is ``base`` with some graph files replaced (others linked); the
-    replacements must have the same signatures (quantization keeps every input and output)."""
+    replacements must have the same signatures (quantization keeps every input and output) and get
+    their base graph's metadata record."""
+    from .export import finalize_graph
+
     dest.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((base / MANIFEST).read_text())
-    for entry in [*manifest["graphs"].values(), manifest["voices"]]:
+    manifest = read_manifest(base / MANIFEST)
+    for entry in [*manifest["graphs"].values(), manifest["voices"], *manifest.get("text", {}).values()]:
         (dest / entry["file"]).unlink(missing_ok=True)
         (dest / entry["file"]).symlink_to((base / entry["file"]).resolve())
     for graph, path in graph_files.items():
         target = dest / manifest["graphs"][graph]["file"]
         target.unlink()
-        target.symlink_to(path.resolve())
-        manifest["graphs"][graph].update(bytes=path.stat().st_size, sha256=sha256_file(path))
-    (dest / MANIFEST).write_text(json.dumps(manifest))
+        finalize_graph(path, target, graph_info(base / manifest["graphs"][graph]["file"])[1])
+        manifest["graphs"][graph].update(bytes=target.stat().st_size, sha256=sha256_file(target))
+    write_manifest(dest / MANIFEST, manifest)
     return dest
 
 

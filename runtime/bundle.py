@@ -34,9 +34,9 @@ from kokoro_litert.errors import BundleError
 from kokoro_litert.native import quiet_at_exit, quiet_native_logs
 
 from . import dsp
+from .manifest import FORMAT_VERSION, MANIFEST
+from .manifest import read as read_manifest
 
-MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
 GRAPHS = ("predictor", "prosody", "vocoder")
 METADATA_KEY = "kokoro_litert"  # each shipped .tflite's own record: format, graph, signatures, weights sha256
 
@@ -59,41 +59,23 @@ class Bundle:
         path = self.dir / MANIFEST
         if not path.is_file():
             raise BundleError(f"{self.dir}: no {MANIFEST}; build one with `kokoro-litert build --out {self.dir}`")
-        try:
-            self.manifest = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise BundleError(f"{path}: not valid JSON ({e})") from None
-        if not isinstance(self.manifest, dict):
-            raise BundleError(f"{path}: not a JSON object")
-        if self.manifest.get("format") != FORMAT_VERSION:
-            raise BundleError(f"{path}: format {self.manifest.get('format')!r}, this runtime reads {FORMAT_VERSION}")
-        m = self.manifest
-        try:  # a manifest with missing keys or values of the wrong type: one BundleError line
-            self.tokens: list[int] = _sizes(m["buckets"]["tokens"])
-            self.frames: list[int] = _sizes(m["buckets"]["frames"])  # vocoder buckets
-            self.prosody_frames: list[int] = _sizes(m["buckets"]["prosody_frames"])
-            self.vocab: dict[str, int] = m["vocab"]
-            if not isinstance(self.vocab, dict) or not all(isinstance(v, int) for v in self.vocab.values()):
-                raise TypeError("vocab must map symbols to integer ids")
-            self.sample_rate: int = int(m["audio"]["sample_rate"])
-            self.samples_per_frame: int = int(m["audio"]["samples_per_frame"])
-            self.source_frames_per_frame: int = int(m["audio"]["source_frames_per_frame"])
-            self.source = m["source"]
-            self.n_fft, self.hop = int(m["audio"]["n_fft"]), int(m["audio"]["hop"])
-            for key in ("sine_amp", "noise_std", "voiced_threshold"):
-                float(self.source[key])
-            # what the host DSP (dsp.py) implements; the rest of the constants are read from here
-            if not len(self.source["l_linear_weight"]) == int(self.source["harmonics"]) + 1 == dsp.N_HARMONICS or \
-                    self.samples_per_frame != 2 * dsp.UPSAMPLE_SCALE:
-                raise ValueError(f"harmonics {self.source['harmonics']} / samples_per_frame {self.samples_per_frame} "
-                                 f"are not Kokoro-82M's ({dsp.N_HARMONICS - 1} / {2 * dsp.UPSAMPLE_SCALE})")
-            self.weights_sha256: str = m["model"]["weights_sha256"]
-            entries = [m["graphs"][g] for g in GRAPHS] + [m["voices"]] + list(m.get("text", {}).values())
-            for entry in entries:
-                if not isinstance(entry.get("file"), str) or not isinstance(entry.get("bytes"), int):
-                    raise TypeError(f"file entry {entry!r} needs a 'file' name and a 'bytes' count")
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise BundleError(f"{path}: malformed manifest ({type(e).__name__}: {e})") from None
+        self.manifest = m = read_manifest(path)  # keys and types as bundle_format.json defines them
+        self.tokens: list[int] = _sizes(m["buckets"]["tokens"], path)
+        self.frames: list[int] = _sizes(m["buckets"]["frames"], path)  # vocoder buckets
+        self.prosody_frames: list[int] = _sizes(m["buckets"]["prosody_frames"], path)
+        self.vocab: dict[str, int] = m["vocab"]
+        audio, self.source = m["audio"], m["source"]
+        self.sample_rate: int = audio["sample_rate"]
+        self.samples_per_frame: int = audio["samples_per_frame"]
+        self.source_frames_per_frame: int = audio["source_frames_per_frame"]
+        self.n_fft, self.hop = audio["n_fft"], audio["hop"]
+        # what the host DSP (dsp.py) implements; the rest of the constants are read from here
+        if not len(self.source["l_linear_weight"]) == self.source["harmonics"] + 1 == dsp.N_HARMONICS or \
+                self.samples_per_frame != 2 * dsp.UPSAMPLE_SCALE:
+            raise BundleError(f"{path}: harmonics {self.source['harmonics']} / samples_per_frame {self.samples_per_frame} "
+                              f"are not Kokoro-82M's ({dsp.N_HARMONICS - 1} / {2 * dsp.UPSAMPLE_SCALE})")
+        self.weights_sha256: str = m["model"]["weights_sha256"]
+        entries = [m["graphs"][g] for g in GRAPHS] + [m["voices"]] + list(m.get("text", {}).values())
         for entry in entries:
             self._check_file(entry, verify)
         self._check_signatures()
@@ -129,11 +111,14 @@ class Bundle:
                     f"{self.path(graph)}: signatures {sorted(actual)} / manifest {sorted(listed)} "
                     f"do not match the manifest's buckets {sorted(expected[graph])}"
                 )
-            want = {"format": FORMAT_VERSION, "graph": graph, "signatures": sorted(expected[graph]),
-                    "weights_sha256": self.weights_sha256}
-            if meta is None or {k: meta.get(k) for k in want} != want:
-                raise BundleError(f"{self.path(graph)}: its own metadata {meta} does not match the manifest {want} "
-                                  "(a graph from another build or bundle format)")
+            _check_metadata(self.path(graph), meta, {"format": FORMAT_VERSION, "graph": graph,
+                                                     "signatures": sorted(expected[graph]), "weights_sha256": self.weights_sha256})
+        g2p = self.manifest.get("text", {}).get("g2p")
+        if g2p:  # the G2P graph has weights of its own
+            keys, meta = graph_info(self.dir / g2p["file"])
+            _check_metadata(self.dir / g2p["file"], meta, {"format": FORMAT_VERSION, "graph": "g2p", "signatures": keys})
+            if keys != [g2p["signature"]]:
+                raise BundleError(f"{self.dir / g2p['file']}: signatures {keys}, the manifest says {[g2p['signature']]}")
 
     def path(self, graph: str) -> Path:
         return self.dir / self.manifest["graphs"][graph]["file"]
@@ -150,10 +135,16 @@ class Bundle:
         return next((f for f in sizes if f >= n), None)
 
 
-def _sizes(values) -> list[int]:
-    if not isinstance(values, list) or not values or not all(isinstance(v, int) and v > 0 for v in values):
-        raise TypeError(f"bucket sizes must be a non-empty list of positive integers, got {values!r}")
+def _sizes(values: list[int], path: Path) -> list[int]:
+    if not all(v > 0 for v in values):
+        raise BundleError(f"{path}: malformed manifest (bucket sizes must be positive, got {values})")
     return sorted(values)
+
+
+def _check_metadata(path: Path, meta: dict | None, want: dict) -> None:
+    if meta is None or {k: meta.get(k) for k in want} != want:
+        raise BundleError(f"{path}: its own metadata {meta} does not match the manifest {want} "
+                          "(a graph from another build or bundle format)")
 
 
 def graph_info(path: Path) -> tuple[list[str], dict | None]:

@@ -2,27 +2,27 @@
 
 ``GraphFallback(path, entry)(word)`` spells one word the lexicons lack as Kokoro (misaki, US)
 phonemes, or returns None. ``entry`` is the graph's manifest entry (``export_g2p_graph``): it holds
-the grapheme vocabulary, the output symbols per id (ARPAbet already mapped to misaki, stress mark
-before the vowel) and the size limits, so nothing else is read.
+the grapheme vocabulary, the output symbols per id, the size limits and the refinement rules the
+output needs (``"rules"``), so nothing else is read.
 
 Host steps around the graph:
 
 * the word is NFKD-folded (accents dropped) and lower-cased; it must then be letters a-z, optionally
   in parts joined by ``-``, ``.`` or ``_`` (each part is spelled on its own and the results
   concatenated, as ``G2P`` joins hyphenated lexicon words). Anything else (digits, symbols, other
-  scripts) gives None. Apostrophes inside a part go to the graph as ``<unk>``, as g2p-en fed them
-  in training (o'neill -> OW0 N IY1 L; without it the model reads "one"); at the ends they are dropped;
+  scripts) gives None. Apostrophes inside a part go to the graph as its ``'`` letter, or as
+  ``<unk>`` when it has none (g2p-en was trained so: o'neill -> OW0 N IY1 L); at the ends they are
+  dropped;
 * a part longer than ``max_letters``, or one whose greedy decoding does not reach </s> within
   ``max_phonemes`` steps, is split in two halves, recursively;
-* ``refine`` turns the CMUdict-style output into misaki's US conventions (measured on held-out
-  lexicon words, see ``converter/g2p_fallback_eval.py``): flap ``T`` (t between a vowel or ɹ and an
-  unstressed vowel), the glottal ``ʔn`` of "button" (written ``tn``: Kokoro v1.0 reads ʔ as t),
-  syllabic ``ᵊl`` at the end of a word, ``ᵻ`` in the ``-ed`` / ``-es`` endings, and unstressed ``ɪ``
-  before a consonant and a vowel reduced to ``ə``.
+* ``refine`` applies the rules the entry lists (all of ``RULES`` when it has no ``"rules"`` key, as
+  the earlier g2p-en graph, whose CMUdict-style output needs them): flap ``T`` (t between a vowel or
+  ɹ and an unstressed vowel), the glottal ``ʔn`` of "button" (written ``tn``: Kokoro v1.0 reads ʔ as
+  t), syllabic ``ᵊl`` at the end of a word, ``ᵻ`` in the ``-ed`` / ``-es`` endings, and unstressed
+  ``ɪ`` before a consonant and a vowel reduced to ``ə``. The bundle's graph (trained on misaki's
+  lexicon, ``converter/g2p_train.py``) speaks misaki directly and lists none.
 
-Measured (``python -m kokoro_litert.converter.g2p_fallback_eval``): PER 26.3 % (23.1 % without stress
-marks) on 1,500 lexicon words CMUdict lacks, against 12.3 % / 9.5 % for espeak-ng (on the 1,000
-us_gold ones, which espeak did not generate: 26.8 % vs 17.8 %); 0.7-1.5 ms per word on one thread.
+Measured (``python -m kokoro_litert.converter.g2p_fallback_eval``): see ``converter/g2p_graph.py``.
 
 ``android_demo/.../text/GraphG2p.java`` is the same logic in Java; keep the two in step.
 """
@@ -107,7 +107,7 @@ class GraphFallback:
     CACHE_WORDS = 8192
     XNNPACK_FLAGS = 0x3 | 0x20  # as runtime/bundle.py: defaults + transient indirection buffers
 
-    def __init__(self, path: str | os.PathLike, entry: dict, threads: int = 1, rules: Sequence[str] = RULES):
+    def __init__(self, path: str | os.PathLike, entry: dict, threads: int = 1, rules: Optional[Sequence[str]] = None):
         self.path = Path(path)
         try:
             self.letters: list[str] = list(entry["letters"])
@@ -115,12 +115,17 @@ class GraphFallback:
             self.max_letters = int(entry["max_letters"])
             self.max_phonemes = int(entry["max_phonemes"])
             self.signature = str(entry.get("signature", "g2p"))
+            # the refinements this graph's output needs; an entry without the key is g2p-en's (all)
+            listed = tuple(str(r) for r in entry.get("rules", RULES))
         except (KeyError, TypeError, ValueError) as e:
             raise BundleError(f"g2p manifest entry: {type(e).__name__}: {e}") from None
+        unknown = sorted(set(listed) - set(RULES))
+        if unknown:
+            raise BundleError(f"g2p manifest entry: unknown rules {unknown} (this runtime knows {list(RULES)})")
         self._index = {c: i for i, c in enumerate(self.letters) if len(c) == 1}
-        if "<unk>" in self.letters:
+        if "'" not in self._index and "<unk>" in self.letters:  # g2p-en was trained with apostrophes as <unk>
             self._index["'"] = self.letters.index("<unk>")
-        self.rules = tuple(rules)
+        self.rules = listed if rules is None else tuple(rules)
         self._lock = threading.Lock()
         self._cache: dict[str, Optional[str]] = {}
         sha = str(entry.get("sha256", ""))[:20] or "nosha"

@@ -11,7 +11,7 @@ built. What is checked instead:
 * the UI has a text box, not a phoneme box;
 * the Gradle files pin one LiteRT version for litert and litert-gpu, a minSdk the core and LiteRT
   allow, and keep .tflite files uncompressed;
-* TfliteSignatures (how the app learns a signature's input/output names, which the LiteRT Kotlin
+* TfliteFile (how the app learns a signature's input/output names, which the LiteRT Kotlin
   API cannot list) reads the signature table of a .tflite flatbuffer, and of the real bundle;
 * AndroidGraphs' own logic runs against an in-memory fake of the LiteRT classes: inputs checked
   (name, element type, shape) before anything is written, outputs read with the model's shapes,
@@ -149,10 +149,10 @@ def test_gradle_build_pins():
     assert re.search(r'id\s*\(?\s*"com\.android\.application"\s*\)?\s*version\s*"8\.\d+\.\d+"', root)
 
 
-# ---- TfliteSignatures ---------------------------------------------------------------------------
+# ---- TfliteFile ---------------------------------------------------------------------------------
 
 SIGNATURES_MAIN = """
-import dev.kokorolitert.demo.TfliteSignatures;
+import dev.kokorolitert.core.TfliteFile;
 import java.io.File;
 import java.util.Map;
 
@@ -160,8 +160,8 @@ public class DumpSignatures {
     public static void main(String[] args) throws Exception {
         for (String path : args) {
             try {
-                Map<String, TfliteSignatures.Signature> m = TfliteSignatures.read(new File(path));
-                for (TfliteSignatures.Signature s : m.values())
+                Map<String, TfliteFile.Signature> m = TfliteFile.read(new File(path)).signatures;
+                for (TfliteFile.Signature s : m.values())
                     System.out.println(path + "\\t" + s.key + "\\t" + String.join(",", s.inputs) + "\\t" + String.join(",", s.outputs));
                 if (m.isEmpty()) System.out.println(path + "\\t-");
             } catch (java.io.IOException e) {
@@ -202,7 +202,7 @@ def _dump_signatures(tmp_path: Path, files: list[Path]) -> list[list[str]]:
     classes = tmp_path / "classes"
     src = tmp_path / "DumpSignatures.java"
     src.write_text(SIGNATURES_MAIN)
-    _javac(classes, [str(APP_SRC / "dev" / "kokorolitert" / "demo" / "TfliteSignatures.java"), str(src)])
+    _javac(classes, [str(CORE_SRC / "java" / "dev" / "kokorolitert" / "core" / "TfliteFile.java"), str(src)])
     r = _java(classes, "DumpSignatures", *map(str, files))
     assert r.returncode == 0, r.stderr
     return [line.split("\t") for line in r.stdout.splitlines()]
@@ -516,13 +516,19 @@ def _fake_bundle(d: Path) -> None:
         path = d / f"{name}.tflite"
         _write_tflite(path, table)
         data = path.read_bytes()
-        graphs[name] = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        graphs[name] = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                        "signatures": {k: {} for k in table}}
+    graphs["prosody"] = graphs["vocoder"]
     (d / "voices.npz").write_bytes(b"unused")
-    manifest = {
+    manifest = {  # a complete format-1 manifest (runtime/bundle_format.json), with fake graphs
         "format": 1,
-        "buckets": {"tokens": [8, 16], "frames": [64, 128]},
+        "model": {"id": "fake", "version": "0", "weights_source": "none", "weights_sha256": "0" * 64,
+                  "parameters_matched": 0, "parameters_total": 0},
+        "precision": "fp32", "quantization": {}, "versions": {}, "gate": {"status": "skipped"},
+        "buckets": {"tokens": [8, 16], "frames": [64, 128], "prosody_frames": [64, 128]},
         "graphs": graphs,
-        "voices": {"file": "voices.npz", "bytes": 6, "sha256": hashlib.sha256(b"unused").hexdigest(), "names": ["af_heart"]},
+        "voices": {"file": "voices.npz", "bytes": 6, "sha256": hashlib.sha256(b"unused").hexdigest(), "names": ["af_heart"],
+                   "shape": [510, 256], "dtype": "float32"},
         "vocab": {"a": 1},
         "audio": {"sample_rate": 24000, "n_fft": 20, "hop": 5, "samples_per_frame": 600, "source_frames_per_frame": 120},
         "source": {"harmonics": 8, "sine_amp": 0.1, "noise_std": 0.003, "voiced_threshold": 10,
@@ -541,9 +547,10 @@ def test_android_graphs_logic_with_a_fake_litert(tmp_path):
     _fake_bundle(bundle)
     classes = tmp_path / "classes"
     demo = APP_SRC / "dev" / "kokorolitert" / "demo"
-    sources = _java_files(tmp_path / "fake") + [str(demo / "AndroidGraphs.java"), str(demo / "TfliteSignatures.java"),
+    sources = _java_files(tmp_path / "fake") + [str(demo / "AndroidGraphs.java"),
                                                  str(tmp_path / "GraphsHarness.java")]
     _javac(classes, sources, sourcepath=CORE_SRC / "java")  # the core classes AndroidGraphs uses
+    shutil.copy(ROOT / "runtime" / "bundle_format.json", classes)  # the core's resource, as Gradle packages it
     r = _java(classes, "GraphsHarness", str(bundle), str(tmp_path / "cache"))
     print(r.stdout)
     assert r.returncode == 0 and " 0 failed" in r.stdout, r.stdout + r.stderr

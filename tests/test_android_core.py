@@ -64,6 +64,7 @@ def _compile(javac: str, jna: str, out: Path) -> None:
     r = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-cp", jna, "-d", str(out), *sources],
                        capture_output=True, text=True)
     assert r.returncode == 0, f"javac failed:\n{r.stdout}\n{r.stderr}"
+    shutil.copy(ROOT / "runtime" / "bundle_format.json", out)  # the core's resource, as Gradle packages it
 
 
 def _save(d: Path, name: str, a) -> None:

@@ -198,3 +198,19 @@ def test_speak_cli_is_intelligible(real_bundle, tmp_path):
     score = score_transcript(text, heard)
     print(f"\nWhisper heard: {heard!r}: WER {score['wer']:.3f}")
     assert score["wer"] <= 0.1, heard
+
+
+def test_export_android_copies_a_complete_checked_bundle(real_bundle, tmp_path):
+    import sys
+
+    from kokoro_litert.runtime.bundle import Bundle
+
+    out = tmp_path / "android"
+    r = subprocess.run([sys.executable, "-m", "kokoro_litert.cli", "export-android", "--bundle", str(real_bundle),
+                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "adb push" in r.stdout
+    m = json.loads((out / "manifest.json").read_text())
+    listed = {e["file"] for e in (*m["graphs"].values(), m["voices"], *m["text"].values())}
+    assert {p.name for p in out.iterdir()} == listed | {"manifest.json"}
+    Bundle(out, verify=True)  # every file matches its sha256

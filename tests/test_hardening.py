@@ -288,11 +288,16 @@ def _fake_bundle(tmp_path, graph_bytes=b"\x00" * 64, mutate=None):
         (tmp_path / f"{g}.tflite").write_bytes(graph_bytes)
     (tmp_path / "voices.npz").write_bytes(b"not a zip")
     m = {"format": 1, "buckets": {"tokens": [32], "frames": [128], "prosody_frames": [128]},
-         "vocab": {"a": 43}, "audio": {"sample_rate": 24000, "samples_per_frame": 600, "source_frames_per_frame": 120},
-         "source": {},
+         "model": {"id": "fake", "version": "0", "weights_source": "none", "weights_sha256": "0" * 64,
+                   "parameters_matched": 0, "parameters_total": 0},
+         "precision": "fp32", "quantization": {}, "versions": {}, "gate": {"status": "passed"},
+         "vocab": {"a": 43}, "audio": {"sample_rate": 24000, "n_fft": 20, "hop": 5, "samples_per_frame": 600,
+                                       "source_frames_per_frame": 120},
+         "source": {"harmonics": 8, "sine_amp": 0.1, "noise_std": 0.003, "voiced_threshold": 10,
+                    "l_linear_weight": [0.1] * 9, "l_linear_bias": [0.0]},
          "graphs": {g: _entry(tmp_path / f"{g}.tflite", ["T32"] if g == "predictor" else ["L128"])
                     for g in ("predictor", "prosody", "vocoder")},
-         "voices": _entry(tmp_path / "voices.npz")}
+         "voices": {**_entry(tmp_path / "voices.npz"), "names": ["af_heart"], "shape": [510, 256], "dtype": "float32"}}
     if mutate:
         m = mutate(m)
     (tmp_path / "manifest.json").write_text(json.dumps(m))
@@ -326,6 +331,8 @@ BROKEN_BUNDLES = {
     "missing audio": dict(mutate=_del("audio")),
     "graphs is a list": dict(mutate=_set([], "graphs")),
     "tokens is a string": dict(mutate=_set("32", "buckets", "tokens")),
+    "a bucket of 0 frames": dict(mutate=_set([0], "buckets", "frames")),
+    "an unknown key": dict(mutate=_set(1, "extra")),
     "empty tflite": dict(graph_bytes=b""),
     "truncated tflite": dict(graph_bytes=b"\x18\x00\x00\x00TFL3"),
     "garbage tflite": dict(graph_bytes=bytes(range(256)) * 16),
@@ -337,8 +344,9 @@ def test_broken_bundle_is_a_bundle_error(case, tmp_path):
     from kokoro_litert.runtime.bundle import Bundle
 
     bundle = _fake_bundle(tmp_path, **BROKEN_BUNDLES[case])
-    with pytest.raises(BundleError):
+    with pytest.raises(BundleError) as e:
         Bundle(bundle, verify=False)
+    assert ("tflite" in case) == ("manifest" not in str(e.value)), e.value  # the right check caught it
 
 
 # --- the CLI on the real CI bundle -------------------------------------------------------------------------

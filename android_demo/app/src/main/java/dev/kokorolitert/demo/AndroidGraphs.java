@@ -30,6 +30,7 @@ import com.google.ai.edge.litert.TensorType;
 import dev.kokorolitert.core.Graphs;
 import dev.kokorolitert.core.Manifest;
 import dev.kokorolitert.core.Tensor;
+import dev.kokorolitert.core.TfliteFile;
 
 import java.io.File;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ import java.util.Set;
  *       runtime/bundle.py uses; {@code gpu} asks for the GPU accelerator with the CPU for what it
  *       cannot run (needs the litert-gpu artifact from LiteRT 2.3.0 on, and fails loudly if the
  *       environment has no GPU accelerator instead of running on the CPU unnoticed).
- *   <li>A signature's input and output names come from the .tflite file ({@link TfliteSignatures}:
+ *   <li>A signature's input and output names come from the .tflite file ({@link TfliteFile}:
  *       the Kotlin API cannot list them); their element types and shapes from the compiled model
  *       ({@code getInputTensorType}/{@code getOutputTensorType}).
  *   <li>Buffers are created per signature on its first run and reused. Inputs are checked against
@@ -169,7 +170,7 @@ public final class AndroidGraphs implements Graphs {
         final String name;
         final File file;
         final File weightCache;
-        final Map<String, TfliteSignatures.Signature> table;
+        final Map<String, TfliteFile.Signature> table;
         final double budget;
         final Map<String, Prepared> prepared = new LinkedHashMap<>();
         CompiledModel model;
@@ -179,7 +180,7 @@ public final class AndroidGraphs implements Graphs {
             this.name = name;
             this.file = file;
             if (!file.isFile()) throw new java.io.FileNotFoundException(file + ": no such graph file");
-            this.table = TfliteSignatures.read(file);
+            this.table = TfliteFile.read(file).signatures;
             if (table.isEmpty()) throw new IllegalArgumentException(file + ": the graph has no signatures");
             this.weightCache = new File(weightCacheDir, name + "-" + key + "-x" + Integer.toHexString(XNNPACK_FLAGS) + ".xnn");
             int largest = 0;
@@ -201,7 +202,7 @@ public final class AndroidGraphs implements Graphs {
             Prepared p = prepared.get(signature);
             if (p != null) return p;
             if (model == null) model = compile(); // a failed recompilation left none
-            TfliteSignatures.Signature sig = table.get(signature);
+            TfliteFile.Signature sig = table.get(signature);
             if (sig == null)
                 throw new IllegalArgumentException(file.getName() + " has no signature " + signature + " (has " + table.keySet() + ")");
             int size = bucketSize(signature);

@@ -75,7 +75,7 @@ public final class Kokoro implements AutoCloseable {
         this.tokenizer = new Tokenizer(manifest.vocab);
         this.voices = voices;
         Manifest.G2pGraph g = manifest.g2pGraph;
-        this.g2p = new G2p(lexicon, g == null ? null : new GraphG2p(graphs, g.signature, g.letters, g.phonemes, g.maxLetters, g.maxPhonemes));
+        this.g2p = new G2p(lexicon, g == null ? null : new GraphG2p(graphs, g.signature, g.letters, g.phonemes, g.maxLetters, g.maxPhonemes, g.rules));
         Integer space = manifest.vocab.get((int) ' ');
         this.spaceId = space == null ? -1 : space;
     }
@@ -89,6 +89,8 @@ public final class Kokoro implements AutoCloseable {
         if (manifest.lexiconFile == null)
             throw new BundleError(bundleDir + ": the bundle has no lexicon (rebuild it with kokoro-litert build)");
         for (Manifest.FileEntry f : manifest.files) check(new File(bundleDir, f.name), f, verify);
+        for (Map.Entry<String, String> g : manifest.graphFiles.entrySet())
+            checkGraph(new File(bundleDir, g.getValue()), g.getKey(), manifest);
         Voices voices;
         try (InputStream in = new FileInputStream(new File(bundleDir, manifest.voicesFile))) {
             voices = Voices.readNpz(in);
@@ -210,6 +212,26 @@ public final class Kokoro implements AutoCloseable {
             throw new BundleError(file + ": " + file.length() + " bytes, the manifest says " + entry.bytes + " (truncated or replaced)");
         if (verify && !entry.sha256.equals(sha256(file)))
             throw new BundleError(file + ": sha256 does not match the manifest (corrupt or replaced file)");
+    }
+
+    /** A graph's own kokoro_litert record must match the manifest (runtime/bundle.py does the same). */
+    private static void checkGraph(File file, String graph, Manifest manifest) throws IOException {
+        TfliteFile tflite = TfliteFile.read(file);
+        String record = tflite.metadata.get(TfliteFile.METADATA_KEY);
+        Map<String, Object> meta = null;
+        try {
+            if (record != null) meta = Json.obj(Json.parse(record), "metadata");
+        } catch (IllegalArgumentException e) {
+            meta = null;
+        }
+        List<String> want = manifest.signatures(graph);
+        boolean ok = meta != null && Long.valueOf(Manifest.FORMAT_VERSION).equals(meta.get("format"))
+                && graph.equals(meta.get("graph")) && want.equals(meta.get("signatures"))
+                && want.equals(new java.util.ArrayList<>(new java.util.TreeSet<>(tflite.signatures.keySet())));
+        if (ok && !"g2p".equals(graph)) ok = manifest.weightsSha256.equals(meta.get("weights_sha256"));
+        if (!ok)
+            throw new BundleError(file + ": its own metadata " + record + " and signatures " + tflite.signatures.keySet()
+                    + " do not match the manifest (graph " + graph + ", signatures " + want + "): a graph from another build");
     }
 
     static String sha256(File file) throws IOException {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,8 +40,11 @@ public final class Manifest {
         public final String signature;
         public final String[] letters, phonemes;
         public final int maxLetters, maxPhonemes;
+        /** The host-side refinement rules to apply to the graph's output; null (key absent): all of them. */
+        public final List<String> rules;
 
         G2pGraph(Map<String, Object> e) {
+            rules = e.containsKey("rules") ? Arrays.asList(strings(Json.arr(e.get("rules"), "text.g2p.rules"), "text.g2p.rules")) : null;
             signature = Json.str(e.get("signature"), "text.g2p.signature");
             letters = strings(Json.arr(e.get("letters"), "text.g2p.letters"), "text.g2p.letters");
             phonemes = strings(Json.arr(e.get("phonemes"), "text.g2p.phonemes"), "text.g2p.phonemes");
@@ -70,12 +74,16 @@ public final class Manifest {
     /** Every file of the bundle: graphs, voices, lexicon. */
     public final List<FileEntry> files;
     public final Map<String, Object> raw;
+    /** model.weights_sha256: every graph's own metadata must name the same weights. */
+    public final String weightsSha256;
 
     public Manifest(String json) {
         raw = Json.obj(Json.parse(json), "manifest");
         Object fmt = raw.get("format");
         if (!(fmt instanceof Long) || (Long) fmt != FORMAT_VERSION)
             throw new IllegalArgumentException("manifest: format " + fmt + ", this runtime reads " + FORMAT_VERSION);
+        BundleFormat.validate(raw);
+        weightsSha256 = Json.str(Json.obj(raw.get("model"), "model").get("weights_sha256"), "model.weights_sha256");
         Map<String, Object> buckets = Json.obj(raw.get("buckets"), "buckets");
         tokenBuckets = sortedInts(Json.arr(buckets.get("tokens"), "buckets.tokens"), "buckets.tokens");
         frameBuckets = sortedInts(Json.arr(buckets.get("frames"), "buckets.frames"), "buckets.frames");
@@ -191,6 +199,17 @@ public final class Manifest {
     public int pickFrames(int n, String graph) {
         for (int f : "prosody".equals(graph) ? prosodyFrameBuckets : frameBuckets) if (f >= n) return f;
         return -1;
+    }
+
+    /** The signatures a graph of this bundle must hold (its buckets), sorted as the metadata lists them. */
+    public List<String> signatures(String graph) {
+        List<String> out = new ArrayList<>();
+        if ("predictor".equals(graph)) for (int t : tokenBuckets) out.add(tokenSignature(t));
+        else if ("prosody".equals(graph)) for (int f : prosodyFrameBuckets) out.add(frameSignature(f));
+        else if ("vocoder".equals(graph)) for (int f : frameBuckets) out.add(frameSignature(f));
+        else if ("g2p".equals(graph) && g2pGraph != null) out.add(g2pGraph.signature);
+        Collections.sort(out);
+        return out;
     }
 
     public static String tokenSignature(int t) {

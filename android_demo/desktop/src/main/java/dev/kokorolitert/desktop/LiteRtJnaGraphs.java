@@ -77,6 +77,7 @@ public final class LiteRtJnaGraphs implements Graphs {
         final List<int[]> inputShapes = new ArrayList<>();
         final List<int[]> outputShapes = new ArrayList<>();
         final List<Integer> inputTypes = new ArrayList<>();
+        final List<Integer> outputTypes = new ArrayList<>();
         Pointer[] inBuffers, outBuffers; // created on first run
 
         Signature(int index, String key) {
@@ -140,7 +141,7 @@ public final class LiteRtJnaGraphs implements Graphs {
                 for (int d = 0; d < rank; d++) shape[d] = type.getInt(8 + 4 * d);
                 (inputs ? sig.inputNames : sig.outputNames).add(name.getValue().getString(0, "UTF-8"));
                 (inputs ? sig.inputShapes : sig.outputShapes).add(shape);
-                if (inputs) sig.inputTypes.add(elem);
+                (inputs ? sig.inputTypes : sig.outputTypes).add(elem);
             }
         }
 
@@ -199,10 +200,15 @@ public final class LiteRtJnaGraphs implements Graphs {
                 int[] shape = sig.outputShapes.get(i);
                 int count = 1;
                 for (int d : shape) count *= d;
+                int elem = sig.outputTypes.get(i);
+                if (elem != ELEM_FLOAT32 && elem != ELEM_INT32)
+                    throw new IllegalStateException(signature + "." + sig.outputNames.get(i) + ": element type " + elem
+                            + " (only float32 and int32 outputs are read)");
                 Pointer host = lock(sig.outBuffers[i], LOCK_READ, 4L * count);
-                float[] data = host.getFloatArray(0, count);
+                Tensor t = elem == ELEM_INT32 ? Tensor.of(host.getIntArray(0, count), shape)
+                        : Tensor.of(host.getFloatArray(0, count), shape);
                 check(call("LiteRtUnlockTensorBuffer", sig.outBuffers[i]), "LiteRtUnlockTensorBuffer");
-                result.put(sig.outputNames.get(i), Tensor.of(data, shape));
+                result.put(sig.outputNames.get(i), t);
             }
             return result;
         }

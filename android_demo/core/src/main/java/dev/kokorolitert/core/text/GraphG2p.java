@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * The neural G2P fallback: words the lexicons cannot spell, through the bundle's "g2p" graph
- * (converter/g2p_graph.py: g2p-en's GRU encoder-decoder, greedy, unrolled). The same steps as
+ * (converter/g2p_graph.py: a BiGRU + attention encoder-decoder, greedy, unrolled). The same steps as
  * runtime/g2p_graph.py {@code GraphFallback}; keep the two in step.
  *
  * <ul>
@@ -26,9 +26,12 @@ import java.util.regex.Pattern;
  *   <li>Graph input {@code letters} int32 [1, maxLetters]: letter ids right-padded with 0. Output
  *       {@code phonemes} int32 [1, maxPhonemes]: ids into {@code phonemes} (misaki symbols, "" for
  *       the special ids); 0 from the end of the word on. No 0 means the decoding did not finish.
+ *       The {@link Graphs} must hand int32 outputs back as int32 tensors.
  *   <li>A part longer than maxLetters, or one the graph does not finish, is split in halves, recursively.
- *   <li>{@link #refine} turns the CMUdict-style symbols into misaki's US conventions (flap T, tn for
- *       ʔn, syllabic ᵊl, -ᵻd/-ᵻz, reduced ɪ -> ə).
+ *   <li>{@link #refine} applies the refinement rules the manifest entry lists ("rules"; {@link #RULES}
+ *       when the entry has none, as the g2p-en graph's did): CMUdict-style symbols into misaki's US
+ *       conventions (flap T, tn for ʔn, syllabic ᵊl, -ᵻd/-ᵻz, reduced ɪ -> ə). The bundle's own graph
+ *       speaks misaki directly and lists none.
  * </ul>
  */
 public final class GraphG2p implements WordFallback {
@@ -36,6 +39,9 @@ public final class GraphG2p implements WordFallback {
     public static final String GRAPH = "g2p";
     /** Its signature as converter/g2p_graph.py exports it. */
     public static final String SIGNATURE = "g2p";
+    /** Every refinement rule, as runtime/g2p_graph.py RULES. */
+    public static final List<String> RULES = Collections.unmodifiableList(java.util.Arrays.asList(
+            "flap", "glottal", "syllabic_l", "ed", "es", "reduced_i"));
 
     private static final String VOWEL_CHARS = "AIOWYaiuæɑɒɔəɛɜɪʊʌᵻᵊ";
     private static final Pattern SEPARATORS = Pattern.compile("[-._]+");
@@ -49,6 +55,7 @@ public final class GraphG2p implements WordFallback {
     private final Map<Character, Integer> index = new HashMap<>();
     private final String[] phonemes;
     private final int maxLetters, maxPhonemes;
+    private final boolean flap, glottal, syllabicL, ed, es, reducedI;
     private final Map<String, String> cache = Collections.synchronizedMap(
             new LinkedHashMap<String, String>(256, 0.75f, true) {
                 @Override
@@ -64,24 +71,31 @@ public final class GraphG2p implements WordFallback {
      * @param phonemes    the entry's "phonemes": output id -> misaki symbols
      * @param maxLetters  the entry's "max_letters" (the input length)
      * @param maxPhonemes the entry's "max_phonemes" (the output length)
+     * @param rules       the entry's "rules" ({@link #RULES} when the entry has no such key)
      */
-    public GraphG2p(Graphs graphs, String signature, String[] letters, String[] phonemes, int maxLetters, int maxPhonemes) {
+    public GraphG2p(Graphs graphs, String signature, String[] letters, String[] phonemes, int maxLetters, int maxPhonemes,
+                    List<String> rules) {
         if (graphs == null || letters == null || phonemes == null || maxLetters < 1 || maxPhonemes < 1)
             throw new IllegalArgumentException("GraphG2p: graphs, vocabularies and limits are required");
         this.graphs = graphs;
         this.signature = signature != null ? signature : SIGNATURE;
-        for (int i = 0; i < letters.length; i++) {
-            if (letters[i].length() == 1) index.put(letters[i].charAt(0), i);
-            else if (letters[i].equals("<unk>")) index.put('\'', i);
-        }
+        for (int i = 0; i < letters.length; i++) if (letters[i].length() == 1) index.put(letters[i].charAt(0), i);
+        int unk = java.util.Arrays.asList(letters).indexOf("<unk>");
+        if (unk >= 0) index.putIfAbsent('\'', unk); // g2p-en was trained with apostrophes as <unk>
+        if (rules == null) rules = RULES;
+        for (String r : rules)
+            if (!RULES.contains(r)) throw new IllegalArgumentException("GraphG2p: unknown rule " + r + " (knows " + RULES + ")");
+        flap = rules.contains("flap");
+        glottal = rules.contains("glottal");
+        syllabicL = rules.contains("syllabic_l");
+        ed = rules.contains("ed");
+        es = rules.contains("es");
+        reducedI = rules.contains("reduced_i");
         this.phonemes = phonemes.clone();
         this.maxLetters = maxLetters;
         this.maxPhonemes = maxPhonemes;
     }
 
-    public GraphG2p(Graphs graphs, String[] letters, String[] phonemes, int maxLetters, int maxPhonemes) {
-        this(graphs, SIGNATURE, letters, phonemes, maxLetters, maxPhonemes);
-    }
 
     @Override
     public String phonemes(String word) {
@@ -91,7 +105,7 @@ public final class GraphG2p implements WordFallback {
         String ps = null;
         if (parts != null) {
             StringBuilder sb = new StringBuilder();
-            for (String p : parts) for (String t : refine(tokens(p))) sb.append(t);
+            for (String p : parts) for (String t : refine(tokens(p), flap, glottal, syllabicL, ed, es, reducedI)) sb.append(t);
             ps = sb.length() > 0 ? sb.toString() : null;
         }
         cache.put(word, ps);
@@ -127,25 +141,12 @@ public final class GraphG2p implements WordFallback {
             throw new IllegalStateException("g2p graph failed: " + e.getMessage(), e);
         }
         Tensor t = out.get("phonemes");
-        if (t == null || t.size() != maxPhonemes)
-            throw new IllegalStateException("g2p graph: output 'phonemes' missing or not " + maxPhonemes + " values");
-        return t.isFloat() ? ids(t.floats) : t.ints.clone();
-    }
-
-    /**
-     * The output is int32. A {@link Graphs} that hands every output back as float32 gives either the
-     * int32 bits reinterpreted (a raw copy of the buffer: ids 1..n are then subnormal floats) or the
-     * values converted; both are read back exactly.
-     */
-    private int[] ids(float[] f) {
-        int[] out = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            float v = f[i];
-            out[i] = (v == Math.rint(v) && v >= 0 && v < phonemes.length) ? (int) v : Float.floatToRawIntBits(v);
-            if (out[i] < 0 || out[i] >= phonemes.length)
-                throw new IllegalStateException("g2p graph: output id " + out[i] + " outside its vocabulary");
-        }
-        return out;
+        if (t == null || t.isFloat() || t.size() != maxPhonemes)
+            throw new IllegalStateException("g2p graph: output 'phonemes' missing, not int32 or not " + maxPhonemes + " values");
+        for (int id : t.ints)
+            if (id < 0 || id >= phonemes.length)
+                throw new IllegalStateException("g2p graph: output id " + id + " outside its vocabulary");
+        return t.ints.clone();
     }
 
     /** misaki symbols per output token (before {@link #refine}) for a run of letters of any length. */
@@ -183,6 +184,12 @@ public final class GraphG2p implements WordFallback {
 
     /** runtime/g2p_graph.py {@code refine} with every rule: CMUdict-style symbols -> misaki's US spelling. */
     public static List<String> refine(List<String> tokens) {
+        return refine(tokens, true, true, true, true, true, true);
+    }
+
+    /** runtime/g2p_graph.py {@code refine} with the rules given by flag (all false: the tokens unchanged). */
+    public static List<String> refine(List<String> tokens, boolean flap, boolean glottal, boolean syllabicL,
+                                      boolean ed, boolean es, boolean reducedI) {
         String[] tok = tokens.toArray(new String[0]);
         int n = tok.length;
         for (int i = 0; i < n; i++) {
@@ -191,18 +198,18 @@ public final class GraphG2p implements WordFallback {
             String after = i + 2 < n ? tok[i + 2] : "";
             boolean last = i + 2 == n; // tok[i] is the next-to-last token
             if (tok[i].equals("t") && (vowel(prev) || prev.equals("ɹ"))) {
-                if (nxt.equals("ə") && after.equals("n") && (i + 3 == n || !vowel(tok[i + 3])))
+                if (glottal && nxt.equals("ə") && after.equals("n") && (i + 3 == n || !vowel(tok[i + 3])))
                     tok[i + 1] = ""; // glottal: ʔn, which Kokoro v1.0 reads as tn
-                else if (unstressedVowel(nxt))
+                else if (flap && unstressedVowel(nxt))
                     tok[i] = "T"; // flap
-            } else if (tok[i].equals("ə") && last && nxt.equals("l") && !prev.isEmpty() && !vowel(prev)) {
+            } else if (syllabicL && tok[i].equals("ə") && last && nxt.equals("l") && !prev.isEmpty() && !vowel(prev)) {
                 tok[i] = "ᵊ"; // syllabic l
-            } else if ((tok[i].equals("ɪ") || tok[i].equals("ə")) && last && nxt.equals("d")
+            } else if (ed && (tok[i].equals("ɪ") || tok[i].equals("ə")) && last && nxt.equals("d")
                     && (prev.equals("t") || prev.equals("T") || prev.equals("d"))) {
                 tok[i] = "ᵻ"; // -ed
-            } else if (tok[i].equals("ɪ") && last && nxt.equals("z") && sibilant(prev)) {
+            } else if (es && tok[i].equals("ɪ") && last && nxt.equals("z") && sibilant(prev)) {
                 tok[i] = "ᵻ"; // -es
-            } else if (tok[i].equals("ɪ") && !nxt.isEmpty() && !vowel(nxt)
+            } else if (reducedI && tok[i].equals("ɪ") && !nxt.isEmpty() && !vowel(nxt)
                     && (vowel(after) || (nxt.equals("k") && after.equals("l")))) {
                 tok[i] = "ə"; // reduced i
             }

@@ -1,4 +1,4 @@
-package dev.kokorolitert.demo;
+package dev.kokorolitert.core;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,17 +15,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The signature table of a .tflite file (each signature's key and its input and output names), read
- * straight from the flatbuffer without compiling anything. The LiteRT Kotlin API can create a buffer
- * or read a tensor type for an input or output <em>by name</em>, but has no call that lists the
- * names (google-ai-edge/LiteRT litert/kotlin/.../Model.kt), so {@link AndroidGraphs} takes them
- * from the file, the same authority runtime/bundle.py {@code signature_keys} reads.
+ * What a .tflite file says about itself, read straight from the flatbuffer without compiling
+ * anything: its signature table (each signature's key and its input and output names) and its
+ * metadata records. The LiteRT Kotlin API can create a buffer or read a tensor type for an input or
+ * output <em>by name</em>, but has no call that lists the names (google-ai-edge/LiteRT
+ * litert/kotlin/.../Model.kt), so the app's AndroidGraphs takes them from the file; {@link Kokoro#open}
+ * checks each graph's {@code kokoro_litert} record against the manifest, as runtime/bundle.py
+ * {@code graph_info} does.
  *
- * <p>Plain Java (no Android API): the desktop test compiles and runs it. Schema: tflite/converter/
- * schema/schema.fbs, {@code Model.signature_defs} (field 7) -> {@code SignatureDef {inputs:[TensorMap],
- * outputs:[TensorMap], signature_key:string}} -> {@code TensorMap {name:string, tensor_index:uint}}.
+ * <p>Schema: tflite/converter/schema/schema.fbs, {@code Model.signature_defs} (field 7) ->
+ * {@code SignatureDef {inputs:[TensorMap], outputs:[TensorMap], signature_key:string}} ->
+ * {@code TensorMap {name:string, tensor_index:uint}}; {@code Model.metadata} (field 6) ->
+ * {@code Metadata {name:string, buffer:uint}} -> {@code Model.buffers} (field 4) -> {@code Buffer {data:[ubyte]}}.
  */
-public final class TfliteSignatures {
+public final class TfliteFile {
     /** One signature: its key and its input and output names, in the file's order. */
     public static final class Signature {
         public final String key;
@@ -38,18 +41,31 @@ public final class TfliteSignatures {
         }
     }
 
-    private static final int MODEL_SIGNATURE_DEFS = 7;
+    /** The metadata record every shipped graph carries (converter/export.py {@code finalize_graph}). */
+    public static final String METADATA_KEY = "kokoro_litert";
+    private static final int MODEL_BUFFERS = 4, MODEL_METADATA = 6, MODEL_SIGNATURE_DEFS = 7;
+    private static final int METADATA_NAME = 0, METADATA_BUFFER = 1, BUFFER_DATA = 0;
     private static final int SIGNATURE_INPUTS = 0, SIGNATURE_OUTPUTS = 1, SIGNATURE_KEY = 2;
     private static final int TENSOR_MAP_NAME = 0;
 
     private final ByteBuffer buf;
 
-    private TfliteSignatures(ByteBuffer buf) {
+    /** signature key -> signature, in the file's order. */
+    public final Map<String, Signature> signatures;
+    /** metadata name -> its bytes as UTF-8 text. */
+    public final Map<String, String> metadata;
+
+    private TfliteFile(ByteBuffer buf, String what) throws IOException {
         this.buf = buf.order(ByteOrder.LITTLE_ENDIAN);
+        if (buf.get(4) != 'T' || buf.get(5) != 'F' || buf.get(6) != 'L' || buf.get(7) != '3')
+            throw new IOException(what + ": not a .tflite file (no TFL3 identifier)");
+        int model = indirect(0);
+        signatures = Collections.unmodifiableMap(signatures(model, what));
+        metadata = Collections.unmodifiableMap(metadata(model));
     }
 
-    /** signature key -> signature, in the file's order. A file that is not a readable .tflite is an IOException. */
-    public static Map<String, Signature> read(File file) throws IOException {
+    /** A file that is not a readable .tflite is an IOException. */
+    public static TfliteFile read(File file) throws IOException {
         try (RandomAccessFile raf = new RandomAccessFile(file, "r"); FileChannel ch = raf.getChannel()) {
             long size = ch.size();
             if (size < 8) throw new IOException(file + ": not a .tflite file (" + size + " bytes)");
@@ -60,18 +76,32 @@ public final class TfliteSignatures {
     }
 
     /** The same from bytes already in memory. */
-    public static Map<String, Signature> read(ByteBuffer bytes, String what) throws IOException {
+    public static TfliteFile read(ByteBuffer bytes, String what) throws IOException {
         try {
-            return new TfliteSignatures(bytes.duplicate()).parse(what);
+            return new TfliteFile(bytes.duplicate(), what);
         } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
             throw new IOException(what + ": unreadable .tflite flatbuffer (" + e + ")");
         }
     }
 
-    private Map<String, Signature> parse(String what) throws IOException {
-        if (buf.get(4) != 'T' || buf.get(5) != 'F' || buf.get(6) != 'L' || buf.get(7) != '3')
-            throw new IOException(what + ": not a .tflite file (no TFL3 identifier)");
-        int model = indirect(0);
+    private Map<String, String> metadata(int model) {
+        Map<String, String> out = new LinkedHashMap<>();
+        int f = field(model, MODEL_METADATA), b = field(model, MODEL_BUFFERS);
+        if (f == 0 || b == 0) return out;
+        int vec = indirect(f), buffers = indirect(b);
+        for (int i = 0, n = length(vec); i < n; i++) {
+            int entry = indirect(vec + 4 + 4 * i);
+            int name = field(entry, METADATA_NAME), index = field(entry, METADATA_BUFFER);
+            if (name == 0 || index == 0) continue;
+            int k = buf.getInt(index);
+            if (k < 0 || k >= length(buffers)) throw new IndexOutOfBoundsException("metadata buffer " + k);
+            int data = field(indirect(buffers + 4 + 4 * k), BUFFER_DATA);
+            out.put(string(indirect(name)), data == 0 ? "" : string(indirect(data)));
+        }
+        return out;
+    }
+
+    private Map<String, Signature> signatures(int model, String what) throws IOException {
         Map<String, Signature> out = new LinkedHashMap<>();
         int defs = field(model, MODEL_SIGNATURE_DEFS);
         if (defs == 0) return out; // a model without signatures

@@ -19,7 +19,6 @@ from kokoro_litert.errors import BundleError
 __all__ = ["MANIFEST", "FORMAT_VERSION", "read", "write", "validate", "bundle_format"]
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
 
 _SCALARS = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -33,6 +32,9 @@ _SCALARS = {
 @lru_cache(maxsize=1)
 def bundle_format() -> dict:
     return json.loads(importlib.resources.files(__package__).joinpath("bundle_format.json").read_text(encoding="utf-8"))
+
+
+FORMAT_VERSION: int = bundle_format()["version"]
 
 
 def _check(value, spec, where: str, defs: dict) -> None:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from kokoro_litert.runtime.manifest import FORMAT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "android_demo"
 APP = DEMO / "app"
@@ -521,7 +523,7 @@ def _fake_bundle(d: Path) -> None:
     graphs["prosody"] = graphs["vocoder"]
     (d / "voices.npz").write_bytes(b"unused")
     manifest = {  # a complete format-1 manifest (runtime/bundle_format.json), with fake graphs
-        "format": 1,
+        "format": FORMAT_VERSION,
         "model": {"id": "fake", "version": "0", "weights_source": "none", "weights_sha256": "0" * 64,
                   "parameters_matched": 0, "parameters_total": 0},
         "precision": "fp32", "quantization": {}, "versions": {}, "gate": {"status": "skipped"},

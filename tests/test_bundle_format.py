@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from kokoro_litert.runtime.manifest import MANIFEST, validate
+from kokoro_litert.runtime.manifest import FORMAT_VERSION, MANIFEST, validate
 
 from test_android_core import DEMO, _tools
 
@@ -36,6 +36,18 @@ public class ManifestCheck {
 """
 
 
+def _compile_main(javac: str, tmp_path, name: str, source: str):
+    """``source`` (class ``name``) and the core classes it uses, with the core's resource."""
+    classes = tmp_path / "classes"
+    (tmp_path / f"{name}.java").write_text(source)
+    r = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
+                        "-sourcepath", str(DEMO / "core" / "src" / "main" / "java"), str(tmp_path / f"{name}.java")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    (classes / "bundle_format.json").write_bytes((DEMO.parent / "runtime" / "bundle_format.json").read_bytes())
+    return classes
+
+
 def _set(path: str, value):
     def mutate(m):
         *keys, last = path.split(".")
@@ -53,7 +65,7 @@ MUTATIONS = {
     "gate": (_set("gate", KeyError), "manifest.gate is missing"),
     "buckets.tokens": (_set("buckets.tokens", "32"), "manifest.buckets.tokens must be a non-empty list"),
     "vocab": (_set("vocab.a", "x"), "manifest.vocab.a must be of type int"),
-    "unknown": (_set("extra", 1), "manifest.extra is not a key of bundle format 1"),
+    "unknown": (_set("extra", 1), f"manifest.extra is not a key of bundle format {FORMAT_VERSION}"),
     "sine_amp": (_set("source.sine_amp", "0.1"), "manifest.source.sine_amp must be of type number"),
     "bytes": (_set("graphs.vocoder.bytes", 1.5), "manifest.graphs.vocoder.bytes must be of type int"),
     "letters": (_set("text.g2p.letters", []), "manifest.text.g2p.letters must be a non-empty list"),
@@ -74,13 +86,7 @@ def test_python_and_java_read_one_format(real_bundle, tmp_path):
     for name, m in cases.items():
         paths.append(tmp_path / f"{name}.json")
         paths[-1].write_text(json.dumps(m))
-    classes = tmp_path / "classes"
-    (tmp_path / "ManifestCheck.java").write_text(CHECKER)
-    r = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
-                        "-sourcepath", str(DEMO / "core" / "src" / "main" / "java"), str(tmp_path / "ManifestCheck.java")],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    (classes / "bundle_format.json").write_bytes((DEMO.parent / "runtime" / "bundle_format.json").read_bytes())
+    classes = _compile_main(javac, tmp_path, "ManifestCheck", CHECKER)
     r = subprocess.run([java, "-cp", str(classes), "ManifestCheck", *map(str, paths)], capture_output=True, text=True,
                        env=os.environ, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -139,12 +145,6 @@ def test_a_graph_from_another_build_is_refused_by_both_runtimes(real_bundle, tmp
     with pytest.raises(BundleError, match="its own metadata"):
         Bundle(bundle, verify=False)
 
-    classes = tmp_path / "classes"
-    (tmp_path / "OpenBundle.java").write_text(OPENER)
-    r = subprocess.run([javac, "--release", "11", "-encoding", "UTF-8", "-d", str(classes),
-                        "-sourcepath", str(DEMO / "core" / "src" / "main" / "java"), str(tmp_path / "OpenBundle.java")],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    (classes / "bundle_format.json").write_bytes((DEMO.parent / "runtime" / "bundle_format.json").read_bytes())
+    classes = _compile_main(javac, tmp_path, "OpenBundle", OPENER)
     r = subprocess.run([java, "-cp", str(classes), "OpenBundle", str(bundle)], capture_output=True, text=True, timeout=120)
     assert r.stdout.startswith("BundleError: ") and "prosody" in r.stdout and "own metadata" in r.stdout, r.stdout + r.stderr

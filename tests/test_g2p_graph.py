@@ -12,6 +12,7 @@ import random
 import pytest
 
 from kokoro_litert.runtime.g2p_graph import RULES, refine
+from kokoro_litert.runtime.manifest import FORMAT_VERSION
 
 # converter/g2p_fallback_eval.py on converter/g2p_heldout_words.txt (1,000 us_gold + 500 us_silver
 # words CMUdict lacks, none of them in the training data), graph through LiteRT, Kokoro tokens,
@@ -115,7 +116,7 @@ def test_graph_metadata(graph):
     fb, _ = graph
     signatures, meta = graph_info(fb.path)
     assert signatures == ["g2p"]
-    assert meta == {"format": 1, "graph": "g2p", "signatures": ["g2p"], "weights_sha256": MODEL_SHA256}
+    assert meta == {"format": FORMAT_VERSION, "graph": "g2p", "signatures": ["g2p"], "weights_sha256": MODEL_SHA256}
 
 
 def test_words_outside_the_alphabet(graph):

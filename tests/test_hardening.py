@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kokoro_litert.errors import BundleError, TextError
+from kokoro_litert.runtime.manifest import FORMAT_VERSION
 from kokoro_litert.runtime import chunker as chunker_module
 from kokoro_litert.runtime.chunker import split_text
 from kokoro_litert.runtime.normalize import normalize
@@ -287,7 +288,7 @@ def _fake_bundle(tmp_path, graph_bytes=b"\x00" * 64, mutate=None):
     for g in ("predictor", "prosody", "vocoder"):
         (tmp_path / f"{g}.tflite").write_bytes(graph_bytes)
     (tmp_path / "voices.npz").write_bytes(b"not a zip")
-    m = {"format": 1, "buckets": {"tokens": [32], "frames": [128], "prosody_frames": [128]},
+    m = {"format": FORMAT_VERSION, "buckets": {"tokens": [32], "frames": [128], "prosody_frames": [128]},
          "model": {"id": "fake", "version": "0", "weights_source": "none", "weights_sha256": "0" * 64,
                    "parameters_matched": 0, "parameters_total": 0},
          "precision": "fp32", "quantization": {}, "versions": {}, "gate": {"status": "passed"},
@@ -333,6 +334,7 @@ BROKEN_BUNDLES = {
     "tokens is a string": dict(mutate=_set("32", "buckets", "tokens")),
     "a bucket of 0 frames": dict(mutate=_set([0], "buckets", "frames")),
     "an unknown key": dict(mutate=_set(1, "extra")),
+    "a bundle of the previous format": dict(mutate=_set(FORMAT_VERSION - 1, "format")),
     "empty tflite": dict(graph_bytes=b""),
     "truncated tflite": dict(graph_bytes=b"\x18\x00\x00\x00TFL3"),
     "garbage tflite": dict(graph_bytes=bytes(range(256)) * 16),

@@ -32,6 +32,11 @@ public final class BundleFormat {
         return format;
     }
 
+    /** The format version runtime/bundle_format.json defines (the manifest's "format"). */
+    public static int version() {
+        return Json.integer(format().get("version"), "bundle format version");
+    }
+
     /** IllegalArgumentException naming the first key of {@code manifest} that does not follow the format. */
     public static void validate(Map<String, Object> manifest) {
         Map<String, Object> f = format();

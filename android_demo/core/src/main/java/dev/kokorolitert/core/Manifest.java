@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bundle's manifest.json (format 1), the same fields runtime/bundle.py reads, plus the text
+ * The bundle's manifest.json (format {@link BundleFormat#version}), the same fields runtime/bundle.py reads, plus the text
  * section the Java front-end needs: the lexicon file and the neural G2P graph (written by
  * converter/export.py). {@link #files} lists every file with its size and sha256 for
  * {@link Kokoro#open} to check.
  */
 public final class Manifest {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = BundleFormat.version();
     public static final String FILE = "manifest.json";
 
     /** A bundle file as the manifest lists it. */

@@ -40,9 +40,24 @@ public final class LiteRtJnaGraphs implements Graphs {
     // sizeof(LiteRtRankedTensorType) is 72 bytes in 2.3.0 (type, rank bitfield, dims[8], strides[8]); room to spare
     private static final int TENSOR_TYPE_BYTES = 512;
 
+    // XNNPACK's default flags (QS8 | QU8) plus TRANSIENT_INDIRECTION_BUFFER, as runtime/bundle.py XNNPACK_FLAGS
+    private static final int XNNPACK_FLAGS = 0x3 | 0x20;
+    private static final int THREADS = 2; // the Python runtime's default
+    private final File cacheDir;
     private final NativeLibrary lib;
     private final Pointer env;
     private final Map<String, Model> models = new LinkedHashMap<>();
+
+    private static String sha256Of(Manifest manifest, String file) {
+        for (Manifest.FileEntry f : manifest.files) if (f.name.equals(file)) return f.sha256;
+        throw new IllegalStateException("manifest lists no sha256 for " + file);
+    }
+
+    static File defaultCacheDir() {
+        String root = System.getenv("KOKORO_LITERT_CACHE");
+        return new File(root != null && !root.isEmpty() ? new File(root) : new File(System.getProperty("user.home"), ".cache/kokoro-litert"),
+                "xnnpack-java");
+    }
 
     /** Finds libLiteRt.so: $KOKORO_LITERT_LIB, else the ai_edge_litert package next to a Python venv. */
     public static File findLibrary() {
@@ -52,12 +67,37 @@ public final class LiteRtJnaGraphs implements Graphs {
     }
 
     public LiteRtJnaGraphs(File libLiteRt, File bundleDir, Manifest manifest) {
+        this(libLiteRt, bundleDir, manifest, defaultCacheDir());
+    }
+
+    /** XNNPACK weight caches go to {@code cacheDir} (null: none): $KOKORO_LITERT_CACHE/xnnpack-java, else ~/.cache/kokoro-litert/xnnpack-java. */
+    public LiteRtJnaGraphs(File libLiteRt, File bundleDir, Manifest manifest, File cacheDir) {
+        this.cacheDir = cacheDir;
+        if (cacheDir != null && !cacheDir.isDirectory() && !cacheDir.mkdirs())
+            throw new IllegalStateException("cannot create " + cacheDir);
         lib = NativeLibrary.getInstance(libLiteRt.getAbsolutePath());
         PointerByReference e = new PointerByReference();
         check(call("LiteRtCreateEnvironment", 0, null, e), "LiteRtCreateEnvironment");
         env = e.getValue();
         for (Map.Entry<String, String> g : manifest.graphFiles.entrySet())
-            models.put(g.getKey(), new Model(new File(bundleDir, g.getValue())));
+            models.put(g.getKey(), new Model(new File(bundleDir, g.getValue()), sha256Of(manifest, g.getValue())));
+    }
+
+    /**
+     * XNNPACK's CPU options as LiteRT's C++ options helper passes them: opaque options with the
+     * identifier "xnnpack" and a TOML string payload (litert/c/options/litert_cpu_options.cc). The
+     * weight cache matters: without it XNNPACK packs the unrolled LSTMs' weights once per step
+     * (several GB); with it every signature maps one packed file, as runtime/bundle.py does.
+     */
+    private void addXnnpackOptions(Pointer options, File model, String sha256) {
+        String name = model.getName().replaceAll("\\.tflite$", "") + "-" + sha256.substring(0, 20) + "-x" + Integer.toHexString(XNNPACK_FLAGS) + ".xnn";
+        String toml = "num_threads = " + THREADS + "\nflags = " + XNNPACK_FLAGS
+                + "\nweight_cache_file_path = \"" + new File(cacheDir, name).getPath() + "\"\n";
+        NativeLibrary libc = NativeLibrary.getInstance("c");
+        Pointer payload = (Pointer) libc.getFunction("strdup").invoke(Pointer.class, new Object[]{toml});
+        PointerByReference opaque = new PointerByReference();
+        check(call("LiteRtCreateOpaqueOptions", "xnnpack", payload, libc.getFunction("free"), opaque), "LiteRtCreateOpaqueOptions");
+        check(call("LiteRtAddOpaqueOptions", options, opaque.getValue()), "LiteRtAddOpaqueOptions");
     }
 
     private int call(String name, Object... args) {
@@ -91,7 +131,7 @@ public final class LiteRtJnaGraphs implements Graphs {
         final Pointer model, compiled, options;
         final Map<String, Signature> signatures = new LinkedHashMap<>();
 
-        Model(File path) {
+        Model(File path, String sha256) {
             this.path = path;
             if (!path.isFile()) throw new IllegalArgumentException(path + ": no such graph file");
             PointerByReference ref = new PointerByReference();
@@ -116,6 +156,7 @@ public final class LiteRtJnaGraphs implements Graphs {
             check(call("LiteRtCreateOptions", opts), "LiteRtCreateOptions");
             options = opts.getValue();
             check(call("LiteRtSetOptionsHardwareAccelerators", options, K_HW_ACCELERATOR_CPU), "LiteRtSetOptionsHardwareAccelerators");
+            if (cacheDir != null) addXnnpackOptions(options, path, sha256);
             PointerByReference cm = new PointerByReference();
             check(call("LiteRtCreateCompiledModel", env, model, options, cm), "LiteRtCreateCompiledModel(" + path + ")");
             compiled = cm.getValue();

@@ -82,6 +82,8 @@ public final class Kokoro implements AutoCloseable {
 
     /** Reads and checks the bundle (sizes always; sha256 of every file when {@code verify}), then loads the graphs. */
     public static Kokoro open(File bundleDir, GraphLoader loader, boolean verify) throws Exception {
+        if (!new File(bundleDir, Manifest.FILE).isFile())
+            throw new BundleError(bundleDir + ": no " + Manifest.FILE + " (build one with kokoro-litert build)");
         Manifest manifest;
         try (InputStream in = new FileInputStream(new File(bundleDir, Manifest.FILE))) {
             manifest = Manifest.read(in);

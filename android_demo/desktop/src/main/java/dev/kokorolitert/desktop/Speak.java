@@ -35,7 +35,7 @@ import java.util.zip.ZipInputStream;
  * {@code --noise-npz} replays source noise recorded from the Python runtime (arrays noise_0,
  * noise_1, ... of shape [samples, 9], one per predictor pass), so the two runtimes can be compared
  * sample for sample; {@code --report} writes each chunk's text, phonemes, durations and dropped words.
- * Exit status: 0 done, 2 bad arguments or input, 1 anything else.
+ * Exit status: 0 done, 2 bad arguments, input or bundle, 1 anything else.
  */
 public final class Speak {
     private Speak() {
@@ -45,7 +45,7 @@ public final class Speak {
         PrintStream err = System.err;
         try {
             System.exit(run(args, err));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | Kokoro.BundleError e) {
             err.println("error: " + e.getMessage());
             System.exit(2);
         } catch (Exception e) {

@@ -12,8 +12,8 @@ import pytest
 
 from kokoro_litert.runtime import dsp
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("kokoro.istftnet")
+import kokoro.istftnet  # noqa: E402,F401  (the dev extra installs torch and kokoro: a missing one fails, it does not skip)
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dsp_reference import reference_source, reference_stft, torch_noise_patch  # noqa: E402

@@ -73,8 +73,6 @@ def test_model_file_is_pinned():
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
-    pytest.importorskip("torch")
-    pytest.importorskip("litert_torch")
     from kokoro_litert.converter.g2p_graph import export_g2p_graph
     from kokoro_litert.runtime.g2p_graph import GraphFallback
 

@@ -33,7 +33,7 @@ def test_raw_bin_roundtrip(tmp_path):
 
 
 def test_pt_pack(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     pack = _pack(4)
     torch.save(torch.from_numpy(pack).unsqueeze(1), tmp_path / "v.pt")  # official [510, 1, 256]
     np.testing.assert_array_equal(load_voice_file(tmp_path / "v.pt"), pack)
@@ -66,7 +66,7 @@ def test_wrong_size_raw_bin(tmp_path):
 
 
 def test_wrong_shape_pt(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     torch.save(torch.zeros(511, 1, 256), tmp_path / "v.pt")
     with pytest.raises(VoiceError, match=r"\[510, 256\]"):
         load_voice_file(tmp_path / "v.pt")

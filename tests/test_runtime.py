@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from kokoro_litert.converter import fidelity
+from kokoro_litert.converter.parity import GATE
 from kokoro_litert.runtime import Kokoro, dsp
 from kokoro_litert.runtime.voices import style_for
 
@@ -29,7 +30,8 @@ HELD_OUT = [
     "Could you pass me the salt, please? This soup tastes a little bland tonight.",
     "The train to the coast was late again, so we shared a sandwich on the cold platform.",
 ]
-MIN_CORR = 0.999
+MIN_CORR = GATE["fp32"]["magspec_corr"]  # the parity gate's own threshold (0.9995)
+MAX_LOGMEL_DB = 0.05  # mean |log-mel difference|; the gate's fp32 cases measure 0.0002-0.0074 dB
 SR = 24000
 
 
@@ -71,6 +73,7 @@ def _check(case: dict, label: str) -> None:
     assert case["durations_equal"], f"{label}: rounded durations differ from PyTorch"
     assert case["samples"][0] == case["samples"][1]
     assert case["magspec_corr"] >= MIN_CORR, f"{label}: magspec corr {case['magspec_corr']:.5f} < {MIN_CORR}"
+    assert case["logmel_db"] <= MAX_LOGMEL_DB, f"{label}: log-mel {case['logmel_db']:.4f} dB > {MAX_LOGMEL_DB}"
 
 
 @pytest.mark.parametrize("sentence", HELD_OUT, ids=["greenhouse", "salt", "train"])

@@ -345,8 +345,6 @@ def text_files(out_dir: Path, log=lambda line: None) -> dict:
 
     start = time.perf_counter()
     text = {"lexicon": export_lexicon(out_dir / FILE_NAME), "g2p": export_g2p_graph(out_dir)}
-    for entry in text.values():
-        entry["bytes"] = (out_dir / entry["file"]).stat().st_size
     log(f"lexicon and G2P graph written in {time.perf_counter() - start:.0f} s")
     return text
 

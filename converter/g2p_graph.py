@@ -44,14 +44,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
+from kokoro_litert.cache import cache_dir, sha256_file
 from kokoro_litert.errors import WeightsError
 from kokoro_litert.runtime.manifest import FORMAT_VERSION
 
@@ -197,28 +195,15 @@ def _cache_key() -> str:
 
 
 def convert(dest: Path, verbose: bool = False) -> float:
-    """Convert the graph to ``dest`` (named tensors); returns the seconds it took."""
+    """Convert the graph to ``dest`` (named tensors), as ``export.convert_graph`` converts the
+    model's graphs; returns the seconds it took."""
     import torch
 
-    from kokoro_litert.errors import ConversionError
-    from kokoro_litert.native import quiet_native_logs
+    from .export import GraphJob, convert_graph
 
-    start = time.perf_counter()
-    os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "y" if verbose else "n")
     module, letters, _ = build_module()
     sample = {"letters": torch.from_numpy(encode_letters("example", letters))}
-    with quiet_native_logs(verbose), torch.no_grad():
-        import litert_torch
-
-        converter = litert_torch.Converter()
-        converter.signature(SIGNATURE, module, sample_kwargs=sample)
-        try:
-            model = converter.convert()
-        except Exception as e:  # the converter raises many types
-            raise ConversionError(f"g2p: conversion failed: {e}") from e
-        with atomic_path(dest) as tmp:
-            model.export(str(tmp))
-    return time.perf_counter() - start
+    return convert_graph(GraphJob("g2p", module, {SIGNATURE: sample}), dest, verbose)
 
 
 def export_g2p_graph(out_dir: str | os.PathLike, verbose: bool = False, log=None) -> dict:
@@ -233,7 +218,7 @@ def export_g2p_graph(out_dir: str | os.PathLike, verbose: bool = False, log=None
 
     Input ids are right-padded with 0; in the output, 0 marks the end of the word.
     """
-    from .export import finalize_graph
+    from .export import _place, finalize_graph
 
     log = log or (lambda line: print(line, file=sys.stderr))
     out_dir = Path(out_dir)
@@ -248,11 +233,7 @@ def export_g2p_graph(out_dir: str | os.PathLike, verbose: bool = False, log=None
         finalize_graph(named, final, {"format": FORMAT_VERSION, "graph": "g2p", "signatures": [SIGNATURE],
                                       "weights_sha256": MODEL_SHA256})
     dest = out_dir / FILE
-    dest.unlink(missing_ok=True)
-    try:
-        os.link(final, dest)
-    except OSError:
-        shutil.copyfile(final, dest)
+    _place(final, dest)
     return {
         "file": FILE,
         "bytes": dest.stat().st_size,

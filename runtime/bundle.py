@@ -116,7 +116,8 @@ class Bundle:
         g2p = self.manifest.get("text", {}).get("g2p")
         if g2p:  # the G2P graph has weights of its own
             keys, meta = graph_info(self.dir / g2p["file"])
-            _check_metadata(self.dir / g2p["file"], meta, {"format": FORMAT_VERSION, "graph": "g2p", "signatures": keys})
+            _check_metadata(self.dir / g2p["file"], meta, {"format": FORMAT_VERSION, "graph": "g2p",
+                                                           "signatures": [g2p["signature"]]})
             if keys != [g2p["signature"]]:
                 raise BundleError(f"{self.dir / g2p['file']}: signatures {keys}, the manifest says {[g2p['signature']]}")
 
@@ -249,6 +250,24 @@ def _madvise_dontneed(paths: set[str]) -> int:
     return dropped
 
 
+def compile_graph(path: Path, weight_cache: Path, threads: int):
+    """``path`` as a LiteRT CompiledModel on the CPU (XNNPACK, ``XNNPACK_FLAGS``) whose packed
+    weights live in the file ``weight_cache``."""
+    from ai_edge_litert.compiled_model import CompiledModel
+    from ai_edge_litert.cpu_options import CpuOptions
+    from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+    from ai_edge_litert.options import Options
+
+    cpu = CpuOptions(num_threads=threads, xnnpack_flags=XNNPACK_FLAGS, xnnpack_weight_cache_path=str(weight_cache))
+    options = Options(HardwareAccelerator.CPU, cpu_options=cpu)
+    quiet_at_exit()
+    with _file_lock(weight_cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
+        try:
+            return CompiledModel.from_file(str(path), options=options, environment=_environment())
+        except RuntimeError as e:  # a .tflite that parses but does not compile (corrupt, verify=False)
+            raise BundleError(f"{path}: LiteRT cannot compile it ({e})") from None
+
+
 class GraphRunner:
     """One graph file, compiled as a LiteRT CompiledModel on the CPU with XNNPACK.
 
@@ -306,19 +325,7 @@ class GraphRunner:
         return frozenset(self._signatures)
 
     def _compile(self):
-        from ai_edge_litert.compiled_model import CompiledModel
-        from ai_edge_litert.cpu_options import CpuOptions
-        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
-        from ai_edge_litert.options import Options
-
-        cpu = CpuOptions(num_threads=self._threads, xnnpack_flags=XNNPACK_FLAGS, xnnpack_weight_cache_path=str(self._cache))
-        options = Options(HardwareAccelerator.CPU, cpu_options=cpu)
-        quiet_at_exit()
-        with _file_lock(self._cache.with_suffix(".lock")), quiet_native_logs():  # one writer per new cache file
-            try:
-                return CompiledModel.from_file(str(self._path), options=options, environment=_environment())
-            except RuntimeError as e:  # a .tflite that parses but does not compile (corrupt, verify=False)
-                raise BundleError(f"{self._path}: LiteRT cannot compile it ({e})") from None
+        return compile_graph(self._path, self._cache, self._threads)
 
     def _release_other_graphs(self) -> None:
         with GraphRunner._all_lock:

@@ -40,7 +40,9 @@ import numpy as np
 
 from kokoro_litert.cache import cache_dir
 from kokoro_litert.errors import BundleError
-from kokoro_litert.native import quiet_at_exit, quiet_native_logs
+from kokoro_litert.native import quiet_native_logs
+
+from .bundle import XNNPACK_FLAGS, compile_graph
 
 __all__ = ["GraphFallback", "RULES", "refine"]
 
@@ -105,7 +107,6 @@ class GraphFallback:
     per word."""
 
     CACHE_WORDS = 8192
-    XNNPACK_FLAGS = 0x3 | 0x20  # as runtime/bundle.py: defaults + transient indirection buffers
 
     def __init__(self, path: str | os.PathLike, entry: dict, threads: int = 1, rules: Optional[Sequence[str]] = None):
         self.path = Path(path)
@@ -129,32 +130,13 @@ class GraphFallback:
         self._lock = threading.Lock()
         self._cache: dict[str, Optional[str]] = {}
         sha = str(entry.get("sha256", ""))[:20] or "nosha"
-        self._weights = cache_dir("xnnpack") / f"g2p-{sha}-x{self.XNNPACK_FLAGS:x}.xnn"
-        self._model = self._compile(threads)
+        if not self.path.is_file():
+            raise BundleError(f"{self.path}: no such g2p graph")
+        self._model = compile_graph(self.path, cache_dir("xnnpack") / f"g2p-{sha}-x{XNNPACK_FLAGS:x}.xnn", threads)
         self._sig = self._model.get_signature_index(self.signature)
         with quiet_native_logs():
             self._in = self._model.create_input_buffers(self._sig)
             self._out = self._model.create_output_buffers(self._sig)
-
-    def _compile(self, threads: int):
-        from ai_edge_litert.compiled_model import CompiledModel
-        from ai_edge_litert.cpu_options import CpuOptions
-        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
-        from ai_edge_litert.options import Options
-
-        from .bundle import _environment, _file_lock
-
-        if not self.path.is_file():
-            raise BundleError(f"{self.path}: no such g2p graph")
-        cpu = CpuOptions(num_threads=threads, xnnpack_flags=self.XNNPACK_FLAGS,
-                         xnnpack_weight_cache_path=str(self._weights))
-        quiet_at_exit()
-        with _file_lock(self._weights.with_suffix(".lock")), quiet_native_logs():
-            try:
-                return CompiledModel.from_file(str(self.path), options=Options(HardwareAccelerator.CPU, cpu_options=cpu),
-                                               environment=_environment())
-            except RuntimeError as e:
-                raise BundleError(f"{self.path}: LiteRT cannot compile it ({e})") from None
 
     # ---- the graph --------------------------------------------------------------------------------
     def run_ids(self, letters: str) -> list[int]:

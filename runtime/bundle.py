@@ -16,7 +16,6 @@ medium 676 -> 513 MB; long 502 MB.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import json
 import mmap
@@ -36,6 +35,7 @@ from kokoro_litert.native import quiet_at_exit, quiet_native_logs
 from . import dsp
 from .manifest import FORMAT_VERSION, MANIFEST
 from .manifest import read as read_manifest
+from .memory import drop_file_pages
 
 GRAPHS = ("predictor", "prosody", "vocoder")
 METADATA_KEY = "kokoro_litert"  # each shipped .tflite's own record: format, graph, signatures, weights sha256
@@ -224,32 +224,6 @@ STATE_BUDGET = {"vocoder": 1.0}
 # The weight cache depends on the flags, so they are part of its file name.
 XNNPACK_FLAGS = 0x3 | 0x20
 
-_LIBC = None
-
-
-def _madvise_dontneed(paths: set[str]) -> int:
-    """Drop this process's resident pages of read-only mappings of ``paths`` (bytes dropped).
-
-    Only for mappings that can never be written (``r--``): their pages are clean page cache, so the
-    next access maps them back from the cache (or the file) with the same contents."""
-    global _LIBC
-    if _LIBC is None:
-        _LIBC = ctypes.CDLL(None, use_errno=True)
-        _LIBC.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    dropped = 0
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                parts = line.split(maxsplit=5)
-                if len(parts) == 6 and parts[5].rstrip("\n") in paths and parts[1][:3] == "r--":
-                    start, end = (int(x, 16) for x in parts[0].split("-"))
-                    if _LIBC.madvise(start, end - start, 4) == 0:  # MADV_DONTNEED
-                        dropped += end - start
-    except OSError:
-        pass
-    return dropped
-
-
 def compile_graph(path: Path, weight_cache: Path, threads: int):
     """``path`` as a LiteRT CompiledModel on the CPU (XNNPACK, ``XNNPACK_FLAGS``) whose packed
     weights live in the file ``weight_cache``."""
@@ -332,7 +306,7 @@ class GraphRunner:
             others = [r for r in list(GraphRunner._all) if r is not self]
         paths = set().union(*(r._files for r in others)) - self._files if others else set()
         if paths:
-            _madvise_dontneed(paths)
+            drop_file_pages(paths)
 
     def _signature(self, name: str) -> _Signature:
         sig = self._signatures.get(name)

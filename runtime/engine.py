@@ -16,6 +16,7 @@ from kokoro_litert.errors import FramesOverflow, TextError
 
 from . import dsp
 from .bundle import Bundle, GraphRunner, frame_signature, token_signature
+from .memory import fixed_mmap_threshold
 from .tokenizer import BOUNDARY_ID
 
 
@@ -48,6 +49,7 @@ class Prepared:
 
 class Engine:
     def __init__(self, bundle: Bundle, threads: int = 2):
+        fixed_mmap_threshold()
         self.bundle = bundle
         self.predictor = GraphRunner(bundle, "predictor", threads)
         self.prosody = GraphRunner(bundle, "prosody", threads)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+from pathlib import Path
 from functools import lru_cache
 
 from kokoro_litert.cache import atomic_path
@@ -73,7 +74,7 @@ def validate(manifest) -> None:
 
 def read(path: str | os.PathLike) -> dict:
     try:
-        manifest = json.loads(open(path, encoding="utf-8").read())
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise BundleError(f"{path}: not valid JSON ({e})") from None
     try:

@@ -208,3 +208,35 @@ def test_g2p_import_is_lean():
             " or k == 'misaki.en'); print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_packed_lexicon_is_the_json_lexicon():
+    """Every entry of misaki's (grown) gold and silver lexicons reads back identical from its
+    PackedLexicon, and words it does not hold are absent."""
+    import importlib.resources
+    import json
+
+    from kokoro_litert.runtime.g2p import PackedLexicon, _grow, _load_lexicon
+
+    root = importlib.resources.files("misaki") / "data"
+    for name, packed in zip(("gold", "silver"), _load_lexicon()):
+        d = _grow(json.loads((root / f"us_{name}.json").read_text(encoding="utf-8")))
+        assert len(packed) == len(d)
+        assert all(packed.get(k) == v for k, v in d.items())
+        assert dict(packed.items()) == d
+    small = PackedLexicon({"read": {"DEFAULT": "ɹˈid", "VBD": "ɹˈɛd"}, "cat": "kˈæt"})
+    assert small["read"]["VBD"] == "ɹˈɛd" and small.get("cat") == "kˈæt" and "dog" not in small
+    with pytest.raises(KeyError):
+        small["dog"]
+
+
+def test_g2p_resident_memory():
+    """The lexicons cost ~15 MB resident in a fresh process (as dicts they held ~55 MB)."""
+    code = ("import re, numpy, kokoro_litert.runtime.g2p as m\n"
+            "rss = lambda: int(re.search(r'RssAnon:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024\n"
+            "before = rss(); m.G2P().phonemize('Hello there.'); print(rss() - before)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    grown = int(r.stdout.split()[-1])
+    print(f"\nG2P resident growth: {grown} MB")
+    assert grown <= 30

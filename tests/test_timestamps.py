@@ -280,13 +280,23 @@ def test_word_frames_and_refine():
     # ids: a b _ c ; durations incl. boundary tokens
     frames = word_frames([0, 0, -1, 1], np.array([2, 1, 3, 1, 2, 4]))
     assert frames == {0: [2, 6], 1: [7, 9]}
-    # refine: a start moves back into sound (at most 2 frames, never before the previous end); an
-    # end moves back out of silence
-    x = np.zeros(20 * SPF, np.float32)
-    x[4 * SPF - 300: 9 * SPF] = 0.5
-    out = refine([(0, 5 * SPF, 15 * SPF)], x, SPF)
-    assert out == [(0, 4 * SPF - 360, 9 * SPF)]  # 5-ms steps: the one holding the onset counts as sound
-    assert refine([(0, 5 * SPF, 15 * SPF)], x, SPF, prev_end=5 * SPF - 120) == [(0, 5 * SPF - 120, 9 * SPF)]
+    # refine: a start moves back by LEAD_FRAMES (1.6 frames) from the end of the word before (2 frames
+    # from its own first token for the first word) unless the sound there is silent; an end moves back
+    # out of silence
+    F = SPF
+    x = np.zeros(20 * F, np.float32)
+    x[4 * F - 300: 9 * F] = 0.5
+    assert refine([(0, 5 * F, 15 * F)], x, F) == [(0, 4 * F - 360, 9 * F)]  # the 5-ms step holding the onset
+    assert refine([(0, 5 * F, 15 * F)], x, F, prev_end=5 * F - 120) == [(0, 5 * F - 120, 9 * F)]
+    # running speech: the second word starts 1.6 frames before the first one's last token ends,
+    # where the first ends; the first starts where its sound does
+    x[:] = 0
+    x[F: 12 * F] = 0.5
+    assert refine([(0, 2 * F, 5 * F), (1, 7 * F, 10 * F)], x, F) == [(0, F, 5 * F - 960), (1, 5 * F - 960, 10 * F)]
+    # a pause between them: the first ends and the second starts with the sound
+    x[:] = 0
+    x[F: 4 * F] = x[11 * F: 16 * F] = 0.5
+    assert refine([(0, 2 * F, 5 * F), (1, 12 * F, 15 * F)], x, F) == [(0, F, 4 * F), (1, 11 * F, 15 * F)]
 
 
 # ---- writers -------------------------------------------------------------------------------------
@@ -353,9 +363,12 @@ def test_word_starts_agree_with_whisper(real_tts):
     d = np.array([ours[i].start_s - heard[j].start for i, j in pairs])
     median, p90, bias = np.median(np.abs(d)), np.percentile(np.abs(d), 90), np.median(d)
     spread = np.median(np.abs(d - bias))
+    # Whisper starts a word after a pause where the word before it ends: those differences are the pause
+    running = np.array([i > 0 and ours[i].start_s - ours[i - 1].end_s < 0.1 for i, _ in pairs])
     print(f"\nword starts vs whisper-base: {len(pairs)} words, median |diff| {1000 * median:.0f} ms, "
-          f"p90 {1000 * p90:.0f} ms, median diff {1000 * bias:+.0f} ms, spread about it {1000 * spread:.0f} ms")
-    assert median <= 0.15 and p90 <= 0.40
+          f"p90 {1000 * p90:.0f} ms, median diff {1000 * bias:+.0f} ms, spread about it {1000 * spread:.0f} ms; "
+          f"{running.sum()} words in running speech: median |diff| {1000 * np.median(np.abs(d[running])):.0f} ms")
+    assert median <= 0.12 and p90 <= 0.40
     assert spread <= 0.08
 
 
@@ -464,3 +477,35 @@ def test_phonemize_json_shows_the_words():
     chunk = json.loads(r.stdout)["chunks"][0]
     assert chunk["words"] == ["It", "is", "5", "km", "away", "Dr.", "Who"]
     assert len(chunk["id_words"]) == len(chunk["ids"])
+
+
+# held out from the measurement behind LEAD_FRAMES (which used the eval sentences)
+S_TEXT = ("Anna sold six silver spoons to a sailor. The house sat beside a silent sea. "
+          "My uncle said so, and the sun set slowly. You see, the story seemed simple.")
+
+
+@pytest.mark.real
+def test_word_starts_are_the_sound_of_s(real_tts):
+    """Acoustic truth without Whisper: a word that starts with /s/ after a word ending in a vowel
+    starts where the /s/ does (the 3.5 kHz high-pass energy, from the previous word's start or 150 ms
+    before ours, rises to within 10 dB of its peak), within 30 ms at the median and 60 ms for every
+    such word."""
+    from scipy.signal import butter, sosfiltfilt
+
+    audio = real_tts.synthesize(S_TEXT)
+    hb = sosfiltfilt(butter(6, 3500, "highpass", fs=SR, output="sos"), audio.samples)
+    step = 120
+    env = 10 * np.log10(np.mean(hb[: len(hb) // step * step].reshape(-1, step) ** 2, axis=1) + 1e-12)
+    words = audio.words
+    diffs = []
+    for prev, w in zip(words, words[1:]):
+        if _key(w.text)[:1] == "s" and _key(w.text)[:2] != "sh" and _key(prev.text)[-1:] in "aeiouy" \
+                and w.start_s - prev.end_s < 0.05:
+            lo, hi = int(max(w.start_s - 0.15, prev.start_s) * SR) // step, int((w.start_s + 0.1) * SR) // step
+            win = env[lo:hi]
+            onset = (lo + int(np.argmax(win > win.max() - 10))) * step / SR
+            diffs.append(w.start_s - onset)
+    print(f"\n/s/ onsets: {len(diffs)} words, median |start - onset| {1000 * np.median(np.abs(diffs)):.0f} ms, "
+          f"max {1000 * np.max(np.abs(diffs)):.0f} ms, median {1000 * np.median(diffs):+.0f} ms")
+    assert len(diffs) >= 5
+    assert np.median(np.abs(diffs)) <= 0.03 and np.max(np.abs(diffs)) <= 0.06

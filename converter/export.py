@@ -225,20 +225,21 @@ def graph_entry(path: Path) -> dict:
             "signatures": _signature_table(path)}
 
 
-def finalize_graph(src: Path, dest: Path, metadata: dict) -> None:
+def finalize_graph(src: Path, dest: Path, metadata: dict, strip_names: bool = True) -> None:
     """``src`` as it ships: without the names of its internal tensors, and with ``metadata`` (format,
     graph, signatures, weights sha256) stored in the file under ``METADATA_KEY``, which
     the runtime checks against the manifest on load. The exported names carry every op's module path
     (what ``quantize.layer_groups`` reads) and are 10-25 % of a converted file (default fp32 bundle:
     22 MB); the runtime needs only the signatures' own names, which stay. The graph cache keeps the
-    named files."""
+    named files (``strip_names=False``: a named file the runtime accepts, as the sensitivity scan
+    needs)."""
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(src)
     keep = {(sig.subgraphIndex, t.tensorIndex) for sig in model.signatureDefs or []
             for t in [*(sig.inputs or []), *(sig.outputs or [])]}
-    for s, subgraph in enumerate(model.subgraphs):
+    for s, subgraph in enumerate(model.subgraphs if strip_names else []):
         for t, tensor in enumerate(subgraph.tensors):
             if (s, t) not in keep:
                 tensor.name = None

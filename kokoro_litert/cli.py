@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import KokoroLiteRTError
 
+# What `build` makes by default: mixed meets the fidelity goals against fp32 (README "Precision")
+DEFAULT_PRECISION = "mixed"
 DEMO_TEXT = (
     "Kokoro is a small text to speech model with eighty two million parameters. "
     "Here it runs on LiteRT, the same runtime phones use, with no server involved. "
@@ -72,7 +74,7 @@ def _cmd_build(args) -> None:
     from .runtime.bundle import default_bundle_dir
 
     out = Path(args.out) if args.out else default_bundle_dir()
-    if args.precision != "fp32" and not args.out:
+    if args.precision != DEFAULT_PRECISION and not args.out:
         out = out.with_name(f"{out.name}-{args.precision}")
     spec = load_spec(args.buckets)
     log = _BuildLog(out / "build.log")
@@ -344,12 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="bundle directory (default: the cache's default bundle)")
     b.add_argument("--buckets", default="default", help="bucket spec name (default, ci) or a .toml path")
     b.add_argument("--weights", default="onnx")
-    b.add_argument("--precision", choices=["fp32", "fp16", "int8", "mixed"], default="fp32",
-                   help="fp32; fp16 (vocoder weights in half precision: half the download, but LiteRT expands them "
-                        "to fp32 in RAM once per bucket); int8 (every large layer group dynamic-range int8: "
-                        "smallest and fastest, audibly coarser); mixed (each layer group int8 or fp32, chosen "
-                        "by a sensitivity scan to stay within 0.5 dB of fp32). A non-default "
-                        "precision without --out builds next to the default bundle with a -PRECISION suffix")
+    b.add_argument("--precision", choices=["fp32", "fp16", "int8", "mixed"], default=DEFAULT_PRECISION,
+                   help="mixed (the default: each layer group int8 or fp32, chosen by a sensitivity scan to stay "
+                        "within 0.5 dB of fp32, durations exactly fp32's); fp32 (as converted); fp16 (vocoder "
+                        "weights in half precision: half the download, but LiteRT expands them to fp32 in RAM once "
+                        "per bucket); int8 (every large layer group dynamic-range int8: smallest and fastest, "
+                        "audibly coarser). A non-default precision without --out builds next to the default "
+                        "bundle with a -PRECISION suffix")
     b.add_argument("--rescan", action="store_true",
                    help="mixed: run the sensitivity scan instead of using the packaged per-group plan")
     b.add_argument("--threads", type=int, default=2)

@@ -144,10 +144,11 @@ def plan_pieces(frames: int, buckets: list[int], first: int | None = None, conte
         limit = max(small, min(large, int(growth * done))) if growth != float("inf") else large
         if frames - done + context <= limit:
             break  # the rest fits one piece with its left context
-        size = max(b for b in buckets if b <= limit)  # vocoded frames: a whole bucket
+        usable = [b for b in buckets if b > 2 * context]
+        if not usable:
+            raise ValueError(f"every bucket is too small for {context} context frames on each side")
+        size = max([b for b in usable if b <= limit] or usable[:1])  # vocoded frames: a whole bucket
         step = size - 2 * context
-        if step <= 0:
-            raise ValueError(f"bucket {size} is too small for {context} context frames on each side")
         left = frames - done - step
         if left < min_last:  # do not leave a sliver for the last piece
             step -= min_last - left

@@ -82,7 +82,7 @@ def tiny_kmodel():
 
 @pytest.fixture(scope="session")
 def real_bundle():
-    """The CI bundle (T=32, L=128) built from the real weights by the real CLI, parity gate included.
+    """The CI bundle (T=32, L=128) in fp32, built from the real weights by the real CLI, parity gate included.
     Converted graphs are cached by content hash, so after the first build this takes seconds."""
     import os
     import subprocess
@@ -92,7 +92,7 @@ def real_bundle():
     from kokoro_litert.cache import cache_dir
 
     out = Path(os.environ.get("KOKORO_LITERT_TEST_BUNDLE") or cache_dir("bundles") / "ci")
-    cmd = [sys.executable, "-m", "kokoro_litert.cli", "build", "--buckets", "ci", "--out", str(out)]
+    cmd = [sys.executable, "-m", "kokoro_litert.cli", "build", "--buckets", "ci", "--precision", "fp32", "--out", str(out)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     return out

@@ -108,12 +108,15 @@ def test_unknown_group_or_precision_is_refused(converted, tmp_path):
 
 def test_select_plan_takes_the_cheapest_damage_per_byte_within_the_target():
     """A fake bundle whose damage adds up: the scan keeps the groups that cost least per byte, one
-    that hurts durations never, and measures (not predicts) every plan it keeps."""
+    that hurts durations never, one upstream of the durations never (even when harmless on the
+    calibration sentences), and measures (not predicts) every plan it keeps."""
     from kokoro_litert.converter import sensitivity as s
 
     groups = {"a": {"big_cheap": 8_000_000, "small_dear": 400_000, "timing": 2_000_000, "tiny": 50_000},
-              "b": {"mid": 3_000_000, "late": 1_000_000}}
-    cost = {"big_cheap": 0.10, "small_dear": 0.30, "timing": 0.01, "mid": 0.12, "late": 0.15}
+              "b": {"mid": 3_000_000, "late": 1_000_000},
+              "predictor": {"lstm": 5_000_000, "text_lstm": 5_000_000}}
+    cost = {"big_cheap": 0.10, "small_dear": 0.30, "timing": 0.01, "mid": 0.12, "late": 0.12, "lstm": 0.0,
+            "text_lstm": 0.35}
     trials = []
 
     def trial(plan):
@@ -126,10 +129,11 @@ def test_select_plan_takes_the_cheapest_damage_per_byte_within_the_target():
     plan = record["plan"]
     assert plan["a"]["tiny"] == "fp32"  # under MIN_WEIGHTS: never scanned
     assert plan["a"]["timing"] == "fp32"  # changes durations
-    # by dB per weight: big_cheap (1.25e-8), mid (4e-8), late (1.5e-7), small_dear (7.5e-7); the 0.4 dB
-    # target fits big_cheap + mid + late (0.37) and not small_dear on top
+    assert plan["predictor"]["lstm"] == "fp32"  # upstream of the durations: never a candidate
+    # by dB per weight: big_cheap (1.25e-8), mid (4e-8), text_lstm (7e-8), late (1.2e-7), small_dear
+    # (7.5e-7); the 0.35 dB target fits big_cheap + mid + late (0.34), with nothing else on top
     assert [n for g in plan.values() for n, p in g.items() if p == "int8"] == ["big_cheap", "mid", "late"]
-    assert s.TARGET["logmel_db"] == 0.4 and record["result"]["logmel_db"] == pytest.approx(0.37) and s.within_target(record["result"])
+    assert s.TARGET["logmel_db"] == 0.35 and record["result"]["logmel_db"] == pytest.approx(0.34) and s.within_target(record["result"])
     assert {r["group"] for r in record["groups"]} == set(cost)
     assert all(p in ("int8", "fp32") for plan in trials for g in plan.values() for p in g.values())
 
@@ -157,6 +161,30 @@ def mixed_bundle(real_bundle):
 
 
 @pytest.mark.real
+def test_the_scan_speaks_through_named_graphs_the_runtime_accepts(real_bundle, tmp_path):
+    """``build --rescan``: the sensitivity scan selects groups by the converted graphs' tensor names
+    and speaks through them with the runtime, which refuses a graph without its metadata record."""
+    import json
+    import re
+
+    from kokoro_litert.cache import cache_dir
+    from kokoro_litert.converter.sensitivity import Probe, variant_bundle
+    from kokoro_litert.runtime.bundle import GRAPHS, Bundle, graph_info
+
+    manifest = json.loads((real_bundle / "manifest.json").read_text())
+    named = {}
+    for graph in GRAPHS:  # the newest converted graph with the CI bundle's signatures
+        files = [p for p in cache_dir("graphs").glob(f"{graph}-*.tflite") if re.fullmatch(rf"{graph}-[0-9a-f]{{20}}", p.stem)
+                 and sorted(graph_info(p)[0]) == sorted(manifest["graphs"][graph]["signatures"])]
+        named[graph] = max(files, key=lambda p: p.stat().st_mtime)
+    base = variant_bundle(real_bundle, tmp_path / "fp32", named, keep_names=True)
+    Bundle(base)  # metadata and signatures checked
+    assert all(layer_groups(base / f"{g}.tflite") for g in GRAPHS)  # names kept
+    damage = Probe(base).measure(base, {})
+    assert damage == {"logmel_db": 0.0, "magspec_corr": pytest.approx(1.0), "durations_equal": 1.0}
+
+
+@pytest.mark.real
 def test_mixed_bundle_records_every_group_and_shrinks(mixed_bundle, real_bundle):
     import json
 
@@ -176,26 +204,27 @@ def test_mixed_bundle_records_every_group_and_shrinks(mixed_bundle, real_bundle)
         assert named and all(set(plan[graph]) == set(layer_groups(p)) for p in named), graph  # every group recorded
         assert layer_groups(mixed_bundle / f"{graph}.tflite") == {}, graph
     sizes = {g: manifest["graphs"][g]["bytes"] for g in GRAPHS}
-    assert sum(sizes.values()) < 0.55 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
+    # the default bundle's mixed graphs: 193 of 337 MB; the CI bundle's: 185 of 332 MB
+    assert sum(sizes.values()) < 0.6 * sum(fp32["graphs"][g]["bytes"] for g in GRAPHS), sizes
     assert json.loads((mixed_bundle / "parity.json").read_text())["passed"]
 
 
 @pytest.mark.real
 def test_mixed_bundle_meets_the_quality_goals(mixed_bundle, real_bundle):
-    """Free-running audio of a sentence where one token's duration rounds the other way is shifted
-    by 25 ms from there on, so its spectrogram comparison measures the shift, not the sound: the
-    spectral goals apply to sentences whose durations all agree, the duration goal to all tokens."""
+    """Free-running, every sentence: the duration path is fp32 in a mixed bundle, so every token's
+    duration is fp32's and the spectra compare frame for frame."""
     from kokoro_litert.evaluate import evaluate
 
     report = evaluate([real_bundle, mixed_bundle], reference=real_bundle, quick=True, pytorch=False)
     fp32, mixed = report["results"]
     assert mixed["precision"] == "mixed" and fp32["precision"] == "fp32"
-    assert mixed["vs_reference"]["durations_same"]["mean"] >= MIXED_GOALS["durations"], mixed["vs_reference"]
-    aligned = [s["vs_reference"] for s in mixed["sentences"] if s["vs_reference"]["durations_same"] == 1.0]
-    assert len(aligned) >= len(mixed["sentences"]) // 2
-    assert np.mean([s["magspec_corr"] for s in aligned]) >= MIXED_GOALS["corr_mean"], aligned
-    assert min(s["magspec_corr"] for s in aligned) >= MIXED_GOALS["corr_worst"], aligned
-    assert np.mean([s["logmel_db"] for s in aligned]) <= MIXED_GOALS["logmel_db_mean"], aligned
+    vs = mixed["vs_reference"]
+    print(f"\n  mixed vs fp32, quick set: corr {vs['magspec_corr']}, log-mel {vs['logmel_db']}, "
+          f"durations {vs['durations_same']}, WER {mixed['asr']['wer']:.3f} (fp32 {fp32['asr']['wer']:.3f}), "
+          f"similarity {mixed['similarity']['vs_reference']}")
+    assert vs["durations_same"]["worst"] == 1.0 >= MIXED_GOALS["durations"], vs
+    assert vs["magspec_corr"]["mean"] >= MIXED_GOALS["corr_mean"] and vs["magspec_corr"]["worst"] >= MIXED_GOALS["corr_worst"], vs
+    assert vs["logmel_db"]["mean"] <= MIXED_GOALS["logmel_db_mean"], vs
     words = sum(len(s["asr"]["reference"].split()) for s in fp32["sentences"])
     assert mixed["asr"]["wer"] <= fp32["asr"]["wer"] + MIXED_GOALS["wer_over_fp32"] + 1 / words  # one word of slack
     assert mixed["similarity"]["vs_reference"]["worst"] >= MIXED_GOALS["similarity"]

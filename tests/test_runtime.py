@@ -17,10 +17,13 @@ import threading
 import numpy as np
 import pytest
 
+from kokoro_litert.buckets import load_spec
 from kokoro_litert.converter import fidelity
 from kokoro_litert.converter.parity import GATE
 from kokoro_litert.runtime import Kokoro, dsp
 from kokoro_litert.runtime.voices import style_for
+
+DEFAULT_FRAMES = list(load_spec("default").frames)  # the default bundle's vocoder buckets
 
 pytestmark = pytest.mark.real
 
@@ -324,7 +327,7 @@ PIECE_MIN_CORR = 0.985  # whole sentence, magnitude-spectrogram correlation
 def test_plan_pieces():
     from kokoro_litert.runtime.pipeline import plan_pieces
 
-    default = [64, 128, 192, 256, 320, 384, 448, 512]
+    default = DEFAULT_FRAMES
     assert plan_pieces(300, default) == [0, 300]  # fits the largest bucket: one piece
     assert plan_pieces(60, default, first=40) == [0, 60]  # fits the smallest bucket: as fast whole
     for frames in (65, 100, 200, 300, 512, 700, 1000):
@@ -339,6 +342,10 @@ def test_plan_pieces():
                 if first is not None and i > 0:
                     assert vocoded <= max(64, 3 * x), (frames, first, b)  # ready before x frames are played
     assert plan_pieces(120, [128], first=40) == [0, 120]
+    # a first bucket too small to carry context on both sides is used for the first piece only
+    b = plan_pieces(200, [32, 64, 128], first=12, context=20)
+    assert b[:2] == [0, 12] and b[-1] == 200
+    assert all(min(200, y + 20) - max(0, x - 20) > 32 for x, y in zip(b[1:], b[2:]))
     assert plan_pieces(300, [128], context=12) == [0, 116, 220, 300]
 
 
@@ -351,7 +358,6 @@ def _prepared(tts, sentence, seed=0):
 
 from kokoro_litert.runtime.pipeline import CROSSFADE_FRAMES, DONOR_GAP, FIRST_PIECE_FRAMES, plan_pieces  # noqa: E402
 
-DEFAULT_FRAMES = [64, 128, 192, 256, 320, 384, 448, 512]  # the default bundle's vocoder buckets
 
 
 def test_donor_frames_do_not_leak(tts):

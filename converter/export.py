@@ -24,7 +24,8 @@ from kokoro_litert.buckets import BucketSpec
 from kokoro_litert.cache import atomic_path, cache_dir, sha256_file
 from kokoro_litert.errors import ConversionError
 from kokoro_litert.native import quiet_native_logs
-from kokoro_litert.runtime.bundle import FORMAT_VERSION, GRAPHS, MANIFEST, METADATA_KEY, frame_signature, token_signature
+from kokoro_litert.runtime.bundle import (FORMAT_VERSION, GRAPHS, MANIFEST, METADATA_KEY, frame_signature, graph_metadata,
+                                          token_signature)
 from kokoro_litert.runtime.manifest import write as write_manifest
 from kokoro_litert.runtime.voices import VoiceBank, load_voice_file, save_npz
 
@@ -321,8 +322,7 @@ def build_bundle(
         log(f"quantized to {precision} in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
     for job in jobs:
-        meta = {"format": FORMAT_VERSION, "graph": job.name, "signatures": sorted(job.signatures),
-                "weights_sha256": ckpt.sha256}
+        meta = graph_metadata(job.name, job.signatures, ckpt.sha256)
         key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:12]
         final = sources[job.name].with_name(f"{sources[job.name].stem}-ship-{key}.tflite")
         if not final.is_file():

@@ -51,7 +51,7 @@ import numpy as np
 
 from kokoro_litert.cache import cache_dir, sha256_file
 from kokoro_litert.errors import WeightsError
-from kokoro_litert.runtime.manifest import FORMAT_VERSION
+from kokoro_litert.runtime.bundle import graph_metadata
 
 MODEL_FILE = Path(__file__).with_name("g2p_model.npz")
 MODEL_SHA256 = "7d5a89fd295101a099c4cc30ef97261d30f30ef524b0a7a44967c1cd34662f53"
@@ -230,8 +230,7 @@ def export_g2p_graph(out_dir: str | os.PathLike, verbose: bool = False, log=None
         log(f"converted g2p in {seconds:.0f} s")
     final = named.with_name(f"{named.stem}-final.tflite")
     if not final.is_file():
-        finalize_graph(named, final, {"format": FORMAT_VERSION, "graph": "g2p", "signatures": [SIGNATURE],
-                                      "weights_sha256": MODEL_SHA256})
+        finalize_graph(named, final, graph_metadata("g2p", [SIGNATURE], MODEL_SHA256))
     dest = out_dir / FILE
     _place(final, dest)
     return {

@@ -47,7 +47,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kokoro_litert.cache import sha256_file
-from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner
+from kokoro_litert.runtime.bundle import GRAPHS, MANIFEST, Bundle, GraphRunner, graph_metadata
 from kokoro_litert.runtime.manifest import read as read_manifest
 from kokoro_litert.runtime.manifest import write as write_manifest
 from kokoro_litert.runtime import dsp
@@ -163,8 +163,7 @@ def variant_bundle(base: Path, dest: Path, graph_files: dict[str, Path], keep_na
         entry = manifest["graphs"][graph]
         target = dest / entry["file"]
         target.unlink()
-        metadata = {"format": manifest["format"], "graph": graph, "signatures": sorted(entry["signatures"]),
-                    "weights_sha256": manifest["model"]["weights_sha256"]}
+        metadata = graph_metadata(graph, entry["signatures"], manifest["model"]["weights_sha256"])
         finalize_graph(path, target, metadata, strip_names=not keep_names)
         entry.update(bytes=target.stat().st_size, sha256=sha256_file(target))
     write_manifest(dest / MANIFEST, manifest)

@@ -41,6 +41,11 @@ GRAPHS = ("predictor", "prosody", "vocoder")
 METADATA_KEY = "kokoro_litert"  # each shipped .tflite's own record: format, graph, signatures, weights sha256
 
 
+def graph_metadata(graph: str, signatures, weights_sha256: str) -> dict:
+    """The ``METADATA_KEY`` record a shipped graph carries, as the converter writes and ``Bundle`` checks it."""
+    return {"format": FORMAT_VERSION, "graph": graph, "signatures": sorted(signatures), "weights_sha256": weights_sha256}
+
+
 def default_bundle_dir() -> Path:
     return Path(os.environ.get("KOKORO_LITERT_BUNDLE") or cache_dir("bundles") / "default")
 
@@ -111,8 +116,7 @@ class Bundle:
                     f"{self.path(graph)}: signatures {sorted(actual)} / manifest {sorted(listed)} "
                     f"do not match the manifest's buckets {sorted(expected[graph])}"
                 )
-            _check_metadata(self.path(graph), meta, {"format": FORMAT_VERSION, "graph": graph,
-                                                     "signatures": sorted(expected[graph]), "weights_sha256": self.weights_sha256})
+            _check_metadata(self.path(graph), meta, graph_metadata(graph, expected[graph], self.weights_sha256))
         g2p = self.manifest.get("text", {}).get("g2p")
         if g2p:  # the G2P graph has weights of its own
             keys, meta = graph_info(self.dir / g2p["file"])

@@ -138,13 +138,13 @@ def plan_pieces(frames: int, buckets: list[int], first: int | None = None, conte
     else:
         first = max(1, min(first, small - context))
     min_last = max(1, min(context, small // 4))
+    usable = [b for b in buckets if b > 2 * context]  # later pieces carry context on both sides
     bounds = [0, first]
     while True:
         done = bounds[-1]
         limit = max(small, min(large, int(growth * done))) if growth != float("inf") else large
         if frames - done + context <= limit:
             break  # the rest fits one piece with its left context
-        usable = [b for b in buckets if b > 2 * context]
         if not usable:
             raise ValueError(f"every bucket is too small for {context} context frames on each side")
         size = max([b for b in usable if b <= limit] or usable[:1])  # vocoded frames: a whole bucket
